@@ -1,0 +1,72 @@
+"""allocator: decide which region hosts which strategic emerging industry, and how much
+capacity, so that a country stops building the same industry everywhere.
+
+The Python API is what the command line uses::
+
+    import allocator
+    inst = allocator.load_instance("instances/china-sei")       # validated, or InputError
+    built = allocator.build_model(inst)                           # Pyomo model, inspectable
+    built.model.my_cut = pyomo.environ.Constraint(expr=...)       # add to it if you like
+    result = allocator.solve(built, allocator.SolverOptions(time_limit=60))
+    result.tables["allocation"]                                   # pandas DataFrames
+    result.write("out/")
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from allocator.build import BuiltModel, Context, build_model
+from allocator.data import Instance, load_instance
+from allocator.errors import InputError, Problem
+from allocator.family import Family, Option, Symbol, Term
+from allocator.results import Result, collect
+from allocator.solve import SolverOptions, solve_model
+
+__all__ = [
+    "BuiltModel",
+    "Context",
+    "Family",
+    "InputError",
+    "Instance",
+    "Option",
+    "Problem",
+    "Result",
+    "SolverOptions",
+    "Symbol",
+    "Term",
+    "build_model",
+    "load_instance",
+    "solve",
+    "solve_instance",
+]
+
+
+def solve(built: BuiltModel, options: SolverOptions | None = None) -> Result:
+    """Solve a built model with HiGHS; returns the result tables and summary.
+
+    When the instance is infeasible, ``result.outcome.message`` names the families whose
+    constraints conflict (see :func:`allocator.diagnose.conflicting_families`).
+    """
+    resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
+    outcome = solve_model(built.model, resolved)
+    if outcome.status == "infeasible":
+        from allocator.diagnose import conflicting_families, describe_conflict
+
+        names = conflicting_families(built.instance, [f.name for f in built.families],
+                                     resolved)
+        outcome.message = describe_conflict(names)
+    return collect(built, outcome, resolved)
+
+
+def solve_instance(
+    path: str | Path,
+    options: SolverOptions | None = None,
+    *,
+    families: list[str] | None = None,
+    extra_families: list[str | Path | Family] | None = None,
+    without: list[str] | None = None,
+) -> Result:
+    """Load, validate, build and solve the instance folder at ``path`` in one call."""
+    inst = load_instance(path, extra_families=extra_families or (), without=without or ())
+    return solve(build_model(inst, families), options)

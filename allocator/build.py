@@ -1,0 +1,220 @@
+r"""Build the Pyomo model: the core decisions, one block per active family, the objective.
+
+The engine owns the shared decisions and closes the shared accumulators:
+
+* `sites` $S \subseteq I \times R$: the (industry, region) pairs that may host;
+* `hosts[i, r]` $x_{ir} \in \{0, 1\}$ and `capacity[i, r]` $q_{ir}$ with bounds
+  $[\underline{q}_{ir}, \overline{Q}_{ir}]$ ($\underline{q}_{ir} = e_{ir}$ on kept brownfield
+  sites, else 0);
+* `capacity_new[i, r]` $n_{ir} \ge q_{ir} - e_{ir}$ on brownfield sites $S^b$;
+* `site_investment[i, r]`: $F_{ir} x_{ir} + c_{ir} q_{ir}$ on new sites, $c_{ir} n_{ir}$ on
+  brownfield sites (their setup is paid);
+* `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
+  capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
+* `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add.
+
+Families see the core only through :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.data import Instance
+from allocator.family import Family, Symbol, Term
+
+#: core components, documented like a family's symbols
+CORE_SYMBOLS: tuple[Symbol, ...] = (
+    Symbol("sites", "set", r"S \subseteq I \times R", "", "",
+           "candidate sites: industry x region pairs allowed to host"),
+    Symbol("brownfield_sites", "set", r"S^{b} \subseteq S", "", "",
+           "sites with existing capacity"),
+    Symbol("hosts", "variable", r"x_{ir} \in \{0,1\}", "sites", "",
+           "1 when region r hosts industry i; fixed to 1 on brownfield sites when "
+           "sites.brownfield = 'keep'"),
+    Symbol("capacity", "variable", r"q_{ir}", "sites", "capacity",
+           r"capacity at the site, bounded by $[\underline{q}_{ir}, \overline{Q}_{ir}]$: "
+           r"the existing capacity $e_{ir}$ (when kept) and the site maximum"),
+    Symbol("capacity_new", "variable", r"n_{ir} \ge 0", "brownfield_sites", "capacity",
+           "new capacity built on top of existing capacity"),
+    Symbol("capacity_new_definition", "constraint", "", "brownfield_sites", "capacity",
+           "new capacity is what exceeds the existing capacity",
+           r"n_{ir} \ge q_{ir} - e_{ir}"),
+    Symbol("site_investment", "expression", r"\mathrm{inv}_{ir}", "sites", "money",
+           "fixed setup cost of a new host plus capex of its new capacity (greenfield sites: "
+           "all capacity is new)",
+           r"F_{ir} x_{ir} + c_{ir} q_{ir} \ (ir \notin S^b); \quad c_{ir} n_{ir} \ (ir \in S^b)"),
+    Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", "capacity",
+           "what all families ship out of a site (to downstream industries, to markets) is at "
+           "most its capacity", r"\sum_{f} \mathrm{out}^{f}_{ir} \le q_{ir}"),
+    Symbol("families", "set", "", "", "", "names of the families built"),
+    Symbol("family", "block", "", "families", "", "one block per family holding its "
+           "components: model.family['talent'].talent_within_supply"),
+    Symbol("terms", "set", "t \\in T", "", "", "objective terms of the active families"),
+    Symbol("objective_terms", "expression", r"\mathrm{term}_t", "terms", "money",
+           "each objective term, before weighting"),
+    Symbol("objective", "expression", "z", "", "money", "the weighted sum of the terms",
+           r"\min z = \sum_t w_t \, \mathrm{term}_t"),
+)
+
+
+class FormulationError(Exception):
+    """A family broke the contract while building (a bug in the family, exit code 1)."""
+
+
+class Context:
+    """What a family's ``build`` may read and contribute to.
+
+    Read: ``instance`` (tables and derived sets), ``options`` (this family's settings),
+    ``hosts`` and ``capacity`` (the shared decisions), ``site_investment``.
+    Contribute: objective terms (:meth:`add_term`), output shipped out of sites
+    (:meth:`add_site_output`).
+    """
+
+    def __init__(self, model: pyo.ConcreteModel, instance: Instance, family: Family,
+                 registry: _Registry) -> None:
+        self.model = model
+        self.instance = instance
+        self.family = family
+        self.options: dict[str, Any] = instance.options(family.name)
+        self._registry = registry
+
+    @property
+    def hosts(self) -> pyo.Var:
+        return self.model.hosts
+
+    @property
+    def capacity(self) -> pyo.Var:
+        return self.model.capacity
+
+    @property
+    def site_investment(self) -> pyo.Expression:
+        return self.model.site_investment
+
+    @property
+    def sites(self) -> pd.DataFrame:
+        """Resolved candidate sites (see :attr:`allocator.data.Instance.sites`)."""
+        return self.instance.sites
+
+    def add_term(self, name: str, expr: Any) -> None:
+        """Add ``expr`` to the objective term ``name`` (declared in the family's ``terms``)."""
+        if name not in {t.name for t in self.family.terms}:
+            raise FormulationError(f"family {self.family.name} adds undeclared term '{name}'")
+        self._registry.terms[name].append(expr)
+
+    def add_site_output(self, site: tuple[str, str], expr: Any) -> None:
+        """Declare that ``expr`` units leave ``site``; the engine caps the total by capacity."""
+        self._registry.outputs[site].append(expr)
+
+
+@dataclass
+class _Registry:
+    terms: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    term_specs: dict[str, tuple[Term, str]] = field(default_factory=dict)
+    outputs: dict[tuple[str, str], list[Any]] = field(default_factory=lambda: defaultdict(list))
+
+
+@dataclass
+class BuiltModel:
+    """A Pyomo model with what is needed to solve it and read it back."""
+
+    model: pyo.ConcreteModel
+    instance: Instance
+    families: list[Family]
+    terms: dict[str, tuple[Term, str]]  # term name -> (spec, family name)
+    seconds: float
+
+    def block(self, family: str) -> pyo.Block:
+        """The block of a family: ``model.family[name]``."""
+        return self.model.family[family]
+
+
+def build_model(instance: Instance, families: Iterable[str] | None = None) -> BuiltModel:
+    """Build the model for ``instance`` with its active families (or only those named in
+    ``families``; ``capacity`` is always included)."""
+    start = time.perf_counter()
+    chosen = _choose(instance, families)
+    model = pyo.ConcreteModel(name=instance.name)
+    _build_core(model, instance)
+    registry = _Registry()
+    model.families = pyo.Set(initialize=[f.name for f in chosen], ordered=True)
+    model.family = pyo.Block(model.families)
+    for fam in chosen:
+        for term in fam.terms:
+            registry.term_specs[term.name] = (term, fam.name)
+        fam.build(model.family[fam.name], Context(model, instance, fam, registry))
+    _close_core(model, instance, registry)
+    return BuiltModel(model, instance, chosen, registry.term_specs,
+                      time.perf_counter() - start)
+
+
+def _choose(instance: Instance, names: Iterable[str] | None) -> list[Family]:
+    active = instance.active_families
+    if names is None:
+        return active
+    wanted = set(names) | {f.name for f in active if not f.optional}
+    known = {s.family.name: s for s in instance.families}
+    for name in wanted:
+        if name not in known:
+            raise KeyError(f"unknown family '{name}'")
+        if not known[name].active:
+            raise KeyError(f"family '{name}' is {known[name].reason}")
+    return [f for f in active if f.name in wanted]
+
+
+def _build_core(m: pyo.ConcreteModel, instance: Instance) -> None:
+    sites = instance.sites
+    keep = instance.settings["sites"]["brownfield"] == "keep"
+    m.sites = pyo.Set(dimen=2, initialize=list(sites.index), ordered=True)
+    brown = sites.index[sites["brownfield"].to_numpy()]
+    m.brownfield_sites = pyo.Set(dimen=2, initialize=list(brown), ordered=True)
+
+    kept = sites["brownfield"].to_numpy() & keep
+    host_lb = dict(zip(sites.index, kept.astype(int), strict=True))
+    m.hosts = pyo.Var(m.sites, within=pyo.Binary, bounds=lambda _, i, r: (host_lb[i, r], 1))
+
+    cap_lb = dict(zip(sites.index, (sites["existing"] * kept).to_numpy(), strict=True))
+    cap_ub = sites["capacity_max"].to_dict()
+    m.capacity = pyo.Var(m.sites, within=pyo.NonNegativeReals,
+                         bounds=lambda _, i, r: (cap_lb[i, r], cap_ub[i, r]))
+    m.capacity_new = pyo.Var(m.brownfield_sites, within=pyo.NonNegativeReals,
+                             bounds=lambda _, i, r: (0, cap_ub[i, r]))
+    existing = sites["existing"].to_dict()
+    m.capacity_new_definition = pyo.Constraint(
+        m.brownfield_sites,
+        rule=lambda m, i, r: m.capacity_new[i, r] >= m.capacity[i, r] - existing[i, r],
+    )
+    fixed, capex = sites["fixed_cost"].to_dict(), sites["unit_capex"].to_dict()
+    is_brown = sites["brownfield"].to_dict()
+
+    def investment(m: pyo.ConcreteModel, i: str, r: str) -> Any:
+        if is_brown[i, r]:
+            return capex[i, r] * m.capacity_new[i, r]
+        return fixed[i, r] * m.hosts[i, r] + capex[i, r] * m.capacity[i, r]
+
+    m.site_investment = pyo.Expression(m.sites, rule=investment)
+
+
+def _close_core(m: pyo.ConcreteModel, instance: Instance, registry: _Registry) -> None:
+    outputs = registry.outputs
+    m.site_output_within_capacity = pyo.Constraint(
+        [s for s in m.sites if s in outputs],
+        rule=lambda m, i, r: pyo.quicksum(outputs[i, r]) <= m.capacity[i, r],
+    )
+    names = list(registry.term_specs)
+    m.terms = pyo.Set(initialize=names, ordered=True)
+    m.objective_terms = pyo.Expression(
+        m.terms, rule=lambda m, t: pyo.quicksum(registry.terms.get(t, []))
+    )
+    weights = instance.weights
+    m.objective = pyo.Objective(
+        expr=pyo.quicksum(weights[t] * m.objective_terms[t] for t in names if weights[t] != 0),
+        sense=pyo.minimize,
+    )

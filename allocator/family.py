@@ -1,0 +1,196 @@
+"""The contract of a formulation family, and how families are found and loaded.
+
+A family is one file in ``models/`` (installed as ``allocator.models``) or anywhere on disk.
+The file's docstring holds its mathematics; the file defines ``FAMILY = Family(...)`` with
+
+* ``name``: how instance files and the command line refer to it;
+* ``requires``: tables that must be present for it to be active (absent: it switches off);
+* ``options``: its settings, read from the ``[name]`` table of ``instance.toml``;
+* ``terms``: the objective terms it contributes, with their default weights;
+* ``symbols``: every set, parameter, variable, constraint and expression it creates, with
+  its math symbol, index, unit and meaning (``docs/formulation.md`` is generated from these,
+  and a test checks that the built Pyomo block holds exactly these components);
+* ``tables`` / ``columns``: new input tables or columns it reads, validated like built-in ones;
+* ``build(block, ctx)``: puts its components on its own Pyomo block, reading data and the
+  shared decisions through :class:`allocator.build.Context` only;
+* ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
+  ``resources`` (use of each limited resource against what is available);
+* ``validate(tables, settings)`` (optional): input rules across tables, as problems.
+
+Families never reach into each other's blocks; they meet through the shared decisions
+(``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from allocator.schema import ColumnSpec, TableSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyomo.environ as pyo
+
+    from allocator.build import Context
+    from allocator.errors import Problem
+
+SymbolKind = Literal["set", "parameter", "variable", "constraint", "expression", "block"]
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """One documented model component.
+
+    ``name`` is the Pyomo component name on the family's block, ``math`` its symbol in LaTeX,
+    ``index`` the sets it is indexed by (sparse sets are named, e.g. ``sites``), ``definition``
+    the constraint or expression in LaTeX (for constraints and expressions).
+    """
+
+    name: str
+    kind: SymbolKind
+    math: str
+    index: str
+    unit: str
+    doc: str
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class Option:
+    """A setting of a family (or of the engine), read from ``instance.toml``."""
+
+    name: str
+    type: type
+    default: Any
+    doc: str
+    unit: str = ""
+    ge: float | None = None
+    le: float | None = None
+    choices: tuple[Any, ...] = ()
+
+    def check(self, value: Any) -> str | None:
+        """Return what is wrong with ``value``, or None when it is acceptable."""
+        if self.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if self.type is bool:
+            if not isinstance(value, bool):
+                return "expected true or false"
+        elif self.type in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return f"expected a number ({self.type.__name__})"
+            if self.type is int and not float(value).is_integer():
+                return "expected a whole number"
+            if value != value or value in (float("inf"), float("-inf")):
+                return "expected a finite number"
+        elif not isinstance(value, self.type):
+            return f"expected {self.type.__name__}"
+        if self.ge is not None and value < self.ge:
+            return f"must be >= {self.ge:g}"
+        if self.le is not None and value > self.le:
+            return f"must be <= {self.le:g}"
+        if self.choices and value not in self.choices:
+            return f"must be one of {', '.join(map(str, self.choices))}"
+        return None
+
+
+@dataclass(frozen=True)
+class Term:
+    """An objective term: ``weight * expression``, reported on its own line."""
+
+    name: str
+    doc: str
+    unit: str
+    default_weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Family:
+    """A constraint family: see the module docstring for the contract."""
+
+    name: str
+    summary: str
+    build: Callable[[pyo.Block, Context], None]
+    math: str = ""
+    requires: tuple[str, ...] = ()
+    options: tuple[Option, ...] = ()
+    terms: tuple[Term, ...] = ()
+    symbols: tuple[Symbol, ...] = ()
+    tables: tuple[TableSpec, ...] = ()
+    columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
+    #: result rows for the shared tables ("flows", "resources"), from the solved block
+    report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: extra input checks across tables, run during validation; returns problems found
+    validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
+    #: ``False`` for families that cannot be switched off (``capacity``)
+    optional: bool = True
+    #: where the family was loaded from, for reports
+    source: str = ""
+
+    def option(self, name: str) -> Option:
+        for o in self.options:
+            if o.name == name:
+                return o
+        raise KeyError(name)
+
+
+class FamilyLoadError(Exception):
+    """A family file that cannot be loaded or breaks the contract."""
+
+
+def default_families() -> list[Family]:
+    """The default formulation: the families listed in ``allocator.models.DEFAULT``."""
+    from allocator.models import DEFAULT
+
+    return list(DEFAULT)
+
+
+def load_family_file(path: str | Path) -> Family:
+    """Load a researcher's family from a Python file defining ``FAMILY``."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise FamilyLoadError(f"family file {path} does not exist")
+    module_name = f"allocator_user_family_{path.stem}_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise FamilyLoadError(f"{path} is not a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # the researcher's code: report, don't crash
+        raise FamilyLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
+    family = getattr(module, "FAMILY", None)
+    if not isinstance(family, Family):
+        raise FamilyLoadError(f"{path} does not define FAMILY = allocator.family.Family(...)")
+    return _with_source(family, str(path))
+
+
+def _with_source(family: Family, source: str) -> Family:
+    from dataclasses import replace
+
+    return replace(family, source=source)
+
+
+def compose(
+    base: Iterable[Family],
+    extra: Iterable[Family] = (),
+    without: Iterable[str] = (),
+) -> list[Family]:
+    """Order-preserving composition: ``extra`` families replace same-named ones or join at
+    the end; names in ``without`` are dropped. Unknown names raise ``KeyError``."""
+    families = {f.name: f for f in base}
+    for f in extra:
+        families[f.name] = f
+    for name in without:
+        if name not in families:
+            raise KeyError(name)
+        if not families[name].optional:
+            raise ValueError(f"family '{name}' is always on and cannot be switched off")
+        del families[name]
+    return list(families.values())

@@ -1,0 +1,237 @@
+"""Result tables of a solved model, the summary record, and writing them safely.
+
+Tables (each a DataFrame, written as CSV):
+
+* ``allocation``: industry, region, hosted, capacity, existing, new: one row per candidate
+  site (``hosted`` 0/1);
+* ``flows``: every positive flow of every family (chain coordination, market shipments), with
+  its distance, border crossing, unit cost and cost;
+* ``regions``: long form, per region and resource (talent class, funding, key input, policy
+  limit): used against available, and the slack;
+* ``objective``: term, family, unit, weight, value (unweighted) and weighted value;
+* ``industries``: per industry: candidate regions, host regions against target, capacity
+  against requirement.
+
+``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
+options and the SHA-256 of every instance file. A results folder is written to a temporary
+folder beside the target and renamed into place, so it is never left half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import BuiltModel, Context
+from allocator.solve import SolveOutcome, SolverOptions
+
+TABLE_FILES = ("allocation", "flows", "regions", "objective", "industries")
+_FLOW_COLUMNS = ["family", "industry", "from", "to", "amount", "distance_km",
+                 "crosses_border", "unit_cost", "cost", "term"]
+_RESOURCE_COLUMNS = ["family", "region", "resource", "used", "available", "slack", "unit",
+                     "constraint"]
+
+
+@dataclass
+class Result:
+    """A solved (or attempted) instance: tables, summary, and the model behind them."""
+
+    built: BuiltModel
+    outcome: SolveOutcome
+    options: SolverOptions
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+    @property
+    def objective(self) -> float | None:
+        return self.outcome.objective
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+    def write(self, folder: str | Path) -> Path:
+        return write_results(self, folder)
+
+
+def allocator_version() -> str:
+    try:
+        return metadata.version("allocator")
+    except metadata.PackageNotFoundError:  # running from a checkout without install
+        return "unknown"
+
+
+def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions) -> Result:
+    """Read every table off the solved model (only the summary when there is no plan)."""
+    result = Result(built, outcome, options)
+    if outcome.has_solution:
+        result.tables = _tables(built)
+    result.summary = _summary(result)
+    return result
+
+
+def _clean(values: np.ndarray | pd.Series, tol: float = 1e-9) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    return np.where(np.abs(arr) < tol, 0.0, arr)
+
+
+def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
+    m, inst = built.model, built.instance
+    sites = inst.sites
+    hosted = np.array([round(pyo.value(m.hosts[s])) for s in sites.index], dtype=int)
+    cap = _clean([pyo.value(m.capacity[s]) for s in sites.index])
+    existing = sites["existing"].to_numpy()
+    allocation = pd.DataFrame({
+        "industry": sites.index.get_level_values(0),
+        "region": sites.index.get_level_values(1),
+        "hosted": hosted,
+        "capacity": cap,
+        "existing": existing,
+        "new": _clean(np.maximum(cap - existing, 0.0)),
+    })
+    shared: dict[str, list[pd.DataFrame]] = {}
+    for fam in built.families:
+        if fam.report is None:
+            continue
+        ctx = Context(m, inst, fam, registry=None)  # type: ignore[arg-type]
+        for name, df in fam.report(built.block(fam.name), ctx).items():
+            shared.setdefault(name, []).append(df)
+    flows = _concat(shared.pop("flows", []), _FLOW_COLUMNS)
+    resources = _concat(shared.pop("resources", []), _RESOURCE_COLUMNS)
+    if len(resources):
+        resources["slack"] = resources["available"].astype(float) - resources["used"].astype(
+            float)
+        for col in ("used", "available", "slack"):
+            resources[col] = _clean(resources[col])
+    if len(flows):
+        flows["amount"] = _clean(flows["amount"])
+        flows["cost"] = _clean(flows["cost"])
+    tables = {
+        "allocation": allocation,
+        "flows": flows,
+        "regions": resources,
+        "objective": _objective_table(built),
+        "industries": _industry_table(built, allocation),
+    }
+    for name, parts in shared.items():
+        tables[name] = pd.concat(parts, ignore_index=True)
+    return tables
+
+
+def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    df = pd.concat(parts, ignore_index=True)
+    return df.reindex(columns=columns)
+
+
+def _objective_table(built: BuiltModel) -> pd.DataFrame:
+    m, weights = built.model, built.instance.weights
+    rows = []
+    for name, (term, family) in built.terms.items():
+        value = float(pyo.value(m.objective_terms[name]))
+        rows.append({"term": name, "family": family, "unit": term.unit,
+                     "weight": weights[name], "value": value,
+                     "weighted": weights[name] * value})
+    df = pd.DataFrame(rows, columns=["term", "family", "unit", "weight", "value", "weighted"])
+    df["value"] = _clean(df["value"])
+    df["weighted"] = _clean(df["weighted"])
+    return df
+
+
+def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame:
+    inst = built.instance
+    ind = inst.industry
+    g = allocation.groupby("industry", sort=False)
+    out = pd.DataFrame({
+        "industry": inst.industry_ids,
+        "name": ind["name"].to_numpy(),
+        "candidates": g.size().reindex(inst.industry_ids, fill_value=0).to_numpy(),
+        "hosts": g["hosted"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
+        "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
+        "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
+        "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
+    })
+    hosts = allocation[allocation["hosted"] == 1].groupby("industry", sort=False)["region"]
+    out["host_regions"] = [" ".join(hosts.get_group(i)) if i in hosts.groups else ""
+                           for i in inst.industry_ids]
+    return out
+
+
+def _summary(result: Result) -> dict[str, Any]:
+    built, outcome = result.built, result.outcome
+    inst = built.instance
+    return {
+        "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
+                     "files": dict(sorted(inst.hashes.items()))},
+        "status": outcome.status,
+        "termination": outcome.termination,
+        "objective": outcome.objective,
+        "best_bound": outcome.bound,
+        "gap": outcome.gap,
+        "has_plan": outcome.has_solution,
+        "message": outcome.message,
+        "seconds": {"build": built.seconds, **outcome.seconds},
+        "size": outcome.size,
+        "families": [{"name": s.family.name, "active": s.active and s.family in built.families,
+                      "note": s.reason or ("" if s.family in built.families else "not built"),
+                      "source": s.family.source or "allocator.models"}
+                     for s in inst.families],
+        "weights": inst.weights,
+        "options": {"solver": asdict(result.options), "settings": inst.settings,
+                    "families": inst.family_options},
+        "units": inst.settings["units"],
+        "software": {"allocator": allocator_version(), "solver": outcome.solver,
+                     "pyomo": metadata.version("pyomo"), "python": platform.python_version()},
+    }
+
+
+def write_results(result: Result, folder: str | Path) -> Path:
+    """Write every table and ``summary.json`` to ``folder`` atomically (temporary folder,
+    then rename). An existing folder is replaced only once the new one is complete."""
+    target = Path(folder).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        for name, df in result.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+        with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
+            json.dump(result.summary, fh, indent=2, default=_json_default)
+            fh.write("\n")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, Path):
+        return str(value)
+    return str(value)

@@ -1,0 +1,41 @@
+"""Engine settings in ``instance.toml`` (everything that is not a family's own option).
+
+Every key is declared with a type, default, unit and meaning; unknown keys are errors (a typo
+must not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+from allocator.family import Option
+
+#: top-level keys of instance.toml that are not tables
+TOP_LEVEL: tuple[Option, ...] = (
+    Option("name", str, None, "instance name"),
+    Option("description", str, "", "what the instance represents"),
+)
+
+ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
+    "units": (
+        Option("money", str, "money", "unit of every money figure (e.g. 'CNY 100m')"),
+        Option("capacity", str, "unit", "default unit of capacity"),
+    ),
+    "solver": (
+        Option("time_limit", float, None, "wall-clock limit of the MIP solve (none: no limit)",
+               unit="s", ge=0),
+        Option("mip_gap", float, 1e-4, "relative MIP gap at which a plan counts as optimal",
+               ge=0, le=1),
+        Option("threads", int, None, "threads HiGHS may use (none: HiGHS decides)", ge=1),
+        Option("seed", int, 0, "HiGHS random seed (same seed, same result)", ge=0),
+    ),
+    "sites": (
+        Option("candidates", str, "all", "'all': every industry x region pair not forbidden "
+               "in sites.csv may host; 'listed': only pairs listed in sites.csv",
+               choices=("all", "listed")),
+        Option("brownfield", str, "keep", "'keep': existing capacity must stay (the region "
+               "keeps hosting); 'count': existing capacity counts and needs no new "
+               "investment, but the plan may retire it", choices=("keep", "count")),
+    ),
+}
+
+#: sections whose keys are free (validated against other declarations)
+FREE_SECTIONS = ("objective", "families", "tables")

@@ -1,0 +1,102 @@
+r"""Capacity only where hosted, between minimum efficient scale and the site maximum, and
+enough of it nationally for final demand plus what downstream industries use.
+
+$$
+\begin{aligned}
+&\text{capacity\_within\_max:} && q_{ir} \le \overline{Q}_{ir}\, x_{ir}
+  && \forall (i,r) \in S \\
+&\text{capacity\_above\_min\_scale:} && q_{ir} \ge m_i\, x_{ir}
+  && \forall (i,r) \in S \setminus S^b,\ m_i > 0 \\
+&\text{capacity\_covers\_requirement:} && \sum_{r:(i,r)\in S} q_{ir} \ \ge\ D_i
+  + \sum_{(i,d) \in L} a_{id} \sum_{r:(d,r)\in S} q_{dr} && \forall i \in I \\
+&\text{term investment:} && \sum_{(i,r)\in S} \mathrm{inv}_{ir}
+\end{aligned}
+$$
+
+The site maximum $\overline{Q}_{ir}$ is ``sites.csv max_capacity``, else the industry's
+``capacity_max``, else its national requirement $G_i$ (final demand plus the requirement of
+its downstream industries at their own $G$), and never below $m_i$ or the existing capacity.
+Brownfield sites ($e_{ir} > 0$) are exempt from the minimum scale: the plant exists. Capacity
+is used at its full rate, so the chain's intermediate demand is counted on capacity.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import Context
+from allocator.family import Family, Symbol, Term
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    sites = ctx.sites
+    x, q = ctx.hosts, ctx.capacity
+    cap_max = sites["capacity_max"].to_dict()
+    b.capacity_within_max = pyo.Constraint(
+        list(sites.index), rule=lambda _, i, r: q[i, r] <= cap_max[i, r] * x[i, r]
+    )
+    scaled = sites[(~sites["brownfield"]) & (sites["min_scale"] > 0)]
+    min_scale = scaled["min_scale"].to_dict()
+    b.capacity_above_min_scale = pyo.Constraint(
+        list(scaled.index), rule=lambda _, i, r: q[i, r] >= min_scale[i, r] * x[i, r]
+    )
+    regions_of = _regions_by_industry(sites)
+    demand = ctx.instance.final_demand
+    chain = ctx.instance.chain
+
+    def total(i: str) -> object:
+        return pyo.quicksum(q[i, r] for r in regions_of.get(i, ()))
+
+    def covers(_: pyo.Block, i: str) -> object:
+        downstream = chain[chain["upstream"] == i]
+        used = pyo.quicksum(a * total(d) for d, a in
+                            zip(downstream["downstream"], downstream["ratio"], strict=True))
+        return total(i) >= float(demand[i]) + used
+
+    b.capacity_covers_requirement = pyo.Constraint(ctx.instance.industry_ids, rule=covers)
+    ctx.add_term("investment", pyo.quicksum(ctx.site_investment[s] for s in sites.index))
+
+
+def _regions_by_industry(sites: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for i, r in sites.index:
+        out.setdefault(i, []).append(r)
+    return out
+
+
+FAMILY = Family(
+    name="capacity",
+    summary="Capacity only where hosted, within [minimum scale, site max]; national "
+            "capacity covers final plus intermediate demand.",
+    math=__doc__ or "",
+    build=build,
+    optional=False,
+    terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
+                "money"),),
+    symbols=(
+        Symbol("industries.csv:demand / markets.csv", "parameter", "D_i", "industries",
+               "capacity", "national final demand (the sum of markets.csv rows where given)"),
+        Symbol("chain.csv:ratio", "parameter", "a_{ud}", "chain links L", "capacity/capacity",
+               "units of upstream u per unit of downstream d"),
+        Symbol("industries.csv:min_scale", "parameter", "m_i", "industries", "capacity",
+               "minimum efficient scale of a new host"),
+        Symbol("sites.csv:max_capacity", "parameter", r"\overline{Q}_{ir}", "sites",
+               "capacity", "site maximum (defaults: industries.csv capacity_max, then G_i)"),
+        Symbol("sites.csv:existing_capacity", "parameter", "e_{ir}", "sites", "capacity",
+               "existing capacity (brownfield)"),
+        Symbol("sites.csv:fixed_cost / industries.csv:fixed_cost", "parameter", "F_{ir}",
+               "sites", "money", "fixed setup cost of a new host"),
+        Symbol("sites.csv:unit_capex / industries.csv:unit_capex", "parameter", "c_{ir}",
+               "sites", "money/capacity", "capex per unit of new capacity"),
+        Symbol("capacity_within_max", "constraint", "", "sites", "capacity",
+               "capacity only where hosted, at most the site maximum",
+               r"q_{ir} \le \overline{Q}_{ir} x_{ir}"),
+        Symbol("capacity_above_min_scale", "constraint", "", "greenfield sites with m_i > 0",
+               "capacity", "a new host builds at least the minimum efficient scale",
+               r"q_{ir} \ge m_i x_{ir}"),
+        Symbol("capacity_covers_requirement", "constraint", "", "industries", "capacity",
+               "national capacity covers final demand plus downstream use",
+               r"\sum_r q_{ir} \ge D_i + \sum_{(i,d)\in L} a_{id} \sum_r q_{dr}"),
+    ),
+)

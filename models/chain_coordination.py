@@ -1,0 +1,139 @@
+r"""Chain coordination: upstream output flows to the regions that host its downstream
+industries, and every unit moved pays a coordination cost that grows with distance and jumps
+when the flow crosses an administrative border (a Beijing-design / Tianjin-fab chip firm
+reported about 25% higher collaboration cost).
+
+Flows run on a sparse arc set $A$: each region to itself, to regions of its group, to its
+$k$ nearest regions (both directions), plus the explicit arcs of ``arcs.csv``. A flow of good
+$u$ on arc $(o, t)$ exists only where $o$ may host $u$ and $t$ may host a downstream
+industry of $u$:
+
+$$
+\begin{aligned}
+&\text{flow}_{uot} \ge 0 && (u,o) \in S,\ (o,t) \in A,\ \exists d: (u,d)\in L, (d,t) \in S \\
+&\text{chain\_coordination\_inflow:} && \sum_{o} \text{flow}_{uot} \ \ge
+  \sum_{d:(u,d)\in L,\ (d,t)\in S} a_{ud}\, q_{dt} && \forall u, t \\
+&\text{site output:} && \mathrm{out}_{uo} \mathrel{+}= \sum_t \text{flow}_{uot}
+  && \forall (u,o) \in S \\
+&\text{term coordination:} && \sum \text{flow}_{uot}\; k_{uot}, \quad
+  k_{uot} = \kappa_u\, \delta_{ot}\, (1 + \sigma\, [g(o) \ne g(t)])
+\end{aligned}
+$$
+
+$\kappa_u$ is the coordination cost per unit and km (``industries.csv coordination_cost``,
+else the option ``cost_per_unit_km``), $\delta_{ot}$ the great-circle distance (or
+``arcs.csv distance_km``), $\sigma$ the ``border_surcharge``, $g(\cdot)$ the group. Where
+``arcs.csv`` gives ``unit_cost``, $k_{uot}$ is that cost. A downstream site with no arc from
+any possible upstream site cannot produce: coordination keeps chains close together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import Context
+from allocator.family import Family, Option, Symbol, Term
+
+
+def flow_arcs(ctx: Context) -> pd.DataFrame:
+    """Index of ``flow``: columns good (upstream u), from, to, unit_cost, distance_km,
+    crosses_border; one row per variable."""
+    inst, opts = ctx.instance, ctx.options
+    net = inst.network
+    arcs = net.describe(net.with_explicit(net.generated(opts["nearest"], opts["same_group"])))
+    sites = ctx.sites.reset_index()[["industry", "region"]]
+    chain = inst.chain[["upstream", "downstream"]]
+    # destinations t of good u: regions that may host some downstream industry of u
+    dest = chain.merge(sites, left_on="downstream", right_on="industry")[["upstream", "region"]]
+    dest = dest.drop_duplicates().rename(columns={"upstream": "good", "region": "to"})
+    origin = sites[sites["industry"].isin(chain["upstream"])]
+    origin = origin.rename(columns={"industry": "good", "region": "from"})
+    pairs = origin.merge(arcs, on="from").merge(dest, on=["good", "to"])
+    kappa = inst.industry["coordination_cost"].astype(float).fillna(opts["cost_per_unit_km"])
+    per_km = pairs["good"].map(kappa).to_numpy() * pairs["distance_km"].to_numpy()
+    surcharge = np.where(pairs["crosses_border"], 1.0 + opts["border_surcharge"], 1.0)
+    pairs["unit_cost"] = pairs["unit_cost"].fillna(pd.Series(per_km * surcharge,
+                                                             index=pairs.index))
+    return pairs.sort_values(["good", "from", "to"], kind="stable").reset_index(drop=True)
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    arcs = b._arcs = flow_arcs(ctx)
+    keys = list(zip(arcs["good"], arcs["from"], arcs["to"], strict=True))
+    b.flow = pyo.Var(keys, within=pyo.NonNegativeReals, dense=False)
+    q = ctx.capacity
+    sites = ctx.sites
+    inflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    outflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+    for k in keys:
+        inflow_arcs.setdefault((k[0], k[2]), []).append(k)
+        outflow_arcs.setdefault((k[0], k[1]), []).append(k)
+    uses = ctx.instance.chain.merge(sites.reset_index()[["industry", "region"]],
+                                    left_on="downstream", right_on="industry")
+    need: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = {}
+    for u, d, r, a in zip(uses["upstream"], uses["downstream"], uses["region"], uses["ratio"],
+                          strict=True):
+        need.setdefault((u, r), []).append((float(a), (d, r)))
+
+    def inflow(_: pyo.Block, u: str, t: str) -> Any:
+        used = pyo.quicksum(a * q[s] for a, s in need[u, t])
+        return pyo.quicksum(b.flow[k] for k in inflow_arcs.get((u, t), ())) >= used
+
+    b.chain_coordination_inflow = pyo.Constraint(list(need), rule=inflow)
+    for site, ks in outflow_arcs.items():
+        ctx.add_site_output(site, pyo.quicksum(b.flow[k] for k in ks))
+    cost = dict(zip(keys, arcs["unit_cost"], strict=True))
+    ctx.add_term("coordination", pyo.quicksum(cost[k] * b.flow[k] for k in keys if cost[k]))
+
+
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    arcs = b._arcs.copy()
+    amount = [pyo.value(b.flow[k], exception=False) or 0.0
+              for k in zip(arcs["good"], arcs["from"], arcs["to"], strict=True)]
+    arcs["amount"] = amount
+    used = arcs[arcs["amount"] > 0]
+    return {"flows": pd.DataFrame({
+        "family": "chain_coordination", "industry": used["good"], "from": used["from"],
+        "to": used["to"], "amount": used["amount"], "distance_km": used["distance_km"],
+        "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
+        "cost": used["amount"] * used["unit_cost"], "term": "coordination",
+    })}
+
+
+FAMILY = Family(
+    name="chain_coordination",
+    summary="Upstream output flows on sparse arcs to downstream hosts; cost grows with "
+            "distance and with crossing a group border.",
+    math=__doc__ or "",
+    build=build,
+    report=report,
+    requires=("chain",),
+    options=(
+        Option("nearest", int, 3, "arcs to each region's k nearest regions (both directions)",
+               ge=0),
+        Option("same_group", bool, True, "arcs between all regions of the same group"),
+        Option("cost_per_unit_km", float, 0.0, "coordination cost per unit moved per km, "
+               "where industries.csv gives no coordination_cost", unit="money/(capacity*km)",
+               ge=0),
+        Option("border_surcharge", float, 0.25, "extra share of the cost when a flow leaves "
+               "its group (0.25: +25%)", ge=0),
+    ),
+    terms=(Term("coordination", "cost of moving upstream output to downstream hosts",
+                "money"),),
+    symbols=(
+        Symbol("arcs", "set", "A", "", "", "sparse arcs: self, same group, k nearest, "
+               "arcs.csv"),
+        Symbol("industries.csv:coordination_cost", "parameter", r"\kappa_u", "industries",
+               "money/(capacity*km)", "coordination cost per unit and km"),
+        Symbol("border_surcharge", "parameter", r"\sigma", "", "", "border surcharge"),
+        Symbol("flow", "variable", r"\text{flow}_{uot} \ge 0", "(good, from, to)", "capacity",
+               "upstream output u moved from o to t"),
+        Symbol("chain_coordination_inflow", "constraint", "", "(good, region)", "capacity",
+               "what arrives covers what the region's downstream capacity uses",
+               r"\sum_o \text{flow}_{uot} \ge \sum_{d} a_{ud} q_{dt}"),
+    ),
+)

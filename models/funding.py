@@ -1,0 +1,129 @@
+r"""Funding: in every region, the fixed setup costs of new hosts plus the capex of new
+capacity are within the region's own budget plus what it receives from an optional national
+guidance fund.
+
+$$
+\begin{aligned}
+&\text{funding\_within\_budget:} && \sum_{i:(i,r)\in S} \mathrm{inv}_{ir}
+  - \text{fund\_general}_r - \text{fund\_reserved}_r \ \le\ B_r && \forall r \\
+&\text{funding\_general\_total:} && \sum_r \text{fund\_general}_r \le (1-\rho)\, F \\
+&\text{funding\_reserved\_total:} && \sum_r \text{fund\_reserved}_r \le \rho\, F \\
+&\text{funding\_reserved\_for\_slow\_return:} && \text{fund\_reserved}_r \le
+  \sum_{i \in I^{slow}:(i,r)\in S} \mathrm{inv}_{ir} && \forall r
+\end{aligned}
+$$
+
+$B_r$ is ``regions.csv funding_budget``, $F$ the option ``national_fund`` and $\rho$ the
+option ``slow_return_reserved_share``: the share of the fund kept for slow-return industries
+($I^{slow}$, ``industries.csv slow_return``, e.g. new materials, quantum). The fund variables
+exist only when $F > 0$ (and the reserved ones only when $\rho > 0$). Investment is counted
+once, in the ``investment`` term of the capacity family; the fund only finances it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import Context
+from allocator.family import Family, Option, Symbol
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    sites = ctx.sites
+    inv = ctx.site_investment
+    budget = ctx.instance.region["funding_budget"].astype(float)
+    by_region: dict[str, list[tuple[str, str]]] = {}
+    for s in sites.index:
+        by_region.setdefault(s[1], []).append(s)
+    regions = [r for r in ctx.instance.region_ids if r in by_region]
+    fund = float(ctx.options["national_fund"])
+    share = float(ctx.options["slow_return_reserved_share"])
+    slow = set(ctx.instance.industry.index[
+        ctx.instance.industry["slow_return"].astype("boolean").fillna(False).to_numpy()])
+    reserved_regions = [r for r in regions if any(s[0] in slow for s in by_region[r])]
+    b.fund_general = pyo.Var(regions if fund > 0 else [], within=pyo.NonNegativeReals)
+    b.fund_reserved = pyo.Var(reserved_regions if fund > 0 and share > 0 else [],
+                              within=pyo.NonNegativeReals)
+
+    def received(r: str) -> Any:
+        # Pyomo's indexed components have no .get()
+        general = b.fund_general[r] if r in b.fund_general else 0  # noqa: SIM401
+        reserved = b.fund_reserved[r] if r in b.fund_reserved else 0  # noqa: SIM401
+        return general + reserved
+
+    b.funding_within_budget = pyo.Constraint(
+        regions,
+        rule=lambda _, r: pyo.quicksum(inv[s] for s in by_region[r]) - received(r)
+        <= float(budget[r]),
+    )
+    b.funding_general_total = pyo.Constraint(
+        rule=lambda _: pyo.quicksum(b.fund_general.values()) <= (1 - share) * fund
+        if fund > 0 else pyo.Constraint.Skip
+    )
+    b.funding_reserved_total = pyo.Constraint(
+        rule=lambda _: pyo.quicksum(b.fund_reserved.values()) <= share * fund
+        if len(b.fund_reserved) else pyo.Constraint.Skip
+    )
+    b.funding_reserved_for_slow_return = pyo.Constraint(
+        list(b.fund_reserved.keys()),
+        rule=lambda _, r: b.fund_reserved[r]
+        <= pyo.quicksum(inv[s] for s in by_region[r] if s[0] in slow),
+    )
+
+
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    budget = ctx.instance.region["funding_budget"].astype(float)
+    regions = [r for r in ctx.instance.region_ids if r in b.funding_within_budget]
+    used, available = [], []
+    for r in regions:
+        con = b.funding_within_budget[r]
+        fund = sum(pyo.value(v[r]) or 0.0 for v in (b.fund_general, b.fund_reserved) if r in v)
+        used.append(pyo.value(con.body) + fund)
+        available.append(float(budget[r]) + fund)
+    return {"resources": pd.DataFrame({
+        "family": "funding", "region": regions, "resource": "funding", "used": used,
+        "available": available, "unit": ctx.instance.money,
+        "constraint": [b.funding_within_budget[r].name for r in regions],
+    })}
+
+
+FAMILY = Family(
+    name="funding",
+    summary="Fixed setup cost plus capex of new capacity within each region's budget plus "
+            "what it receives from the national guidance fund.",
+    math=__doc__ or "",
+    build=build,
+    report=report,
+    options=(
+        Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "
+               "on", unit="money", ge=0),
+        Option("slow_return_reserved_share", float, 0.0, "share rho of the fund reserved for "
+               "slow-return industries", ge=0, le=1),
+    ),
+    symbols=(
+        Symbol("regions.csv:funding_budget", "parameter", "B_r", "regions", "money",
+               "the region's own budget"),
+        Symbol("national_fund", "parameter", "F", "", "money", "national guidance fund"),
+        Symbol("slow_return_reserved_share", "parameter", r"\rho", "", "",
+               "share of the fund reserved for slow-return industries"),
+        Symbol("fund_general", "variable", r"\text{fund\_general}_r \ge 0", "regions", "money",
+               "national fund received, any industry"),
+        Symbol("fund_reserved", "variable", r"\text{fund\_reserved}_r \ge 0",
+               "regions with slow-return sites", "money",
+               "national fund received from the reserved share"),
+        Symbol("funding_within_budget", "constraint", "", "regions", "money",
+               "investment within own budget plus fund received",
+               r"\sum_i \mathrm{inv}_{ir} - \text{fund}_r \le B_r"),
+        Symbol("funding_general_total", "constraint", "", "", "money",
+               "unreserved fund paid out", r"\sum_r \text{fund\_general}_r \le (1-\rho)F"),
+        Symbol("funding_reserved_total", "constraint", "", "", "money",
+               "reserved fund paid out", r"\sum_r \text{fund\_reserved}_r \le \rho F"),
+        Symbol("funding_reserved_for_slow_return", "constraint", "",
+               "regions with slow-return sites", "money",
+               "reserved fund pays only slow-return investment",
+               r"\text{fund\_reserved}_r \le \sum_{i\in I^{slow}} \mathrm{inv}_{ir}"),
+    ),
+)

@@ -1,0 +1,174 @@
+r"""Supply of key inputs (lithium, lithography tools, ...): domestic supply plus imports
+cover what hosted capacity needs; imports stay within the national cap; an optional floor on
+the domestic share of the national need (the localization goal).
+
+A *tradable* input (``inputs.csv tradable``, default true) moves freely inside the country:
+one national pool. A non-tradable one (power, local processing) is used where it is supplied,
+and imports can be brought to any region.
+
+$$
+\begin{aligned}
+&\text{supply\_covers\_need\_national:} && \sum_{(i,r)\in S} \nu_{ik} q_{ir}
+  \le \sum_r U_{rk} + \text{imports}_k && \forall k \in K^{trade} \\
+&\text{supply\_covers\_need\_regional:} && \sum_{i:(i,r)\in S} \nu_{ik} q_{ir}
+  \le U_{rk} + \text{imports\_regional}_{kr} && \forall k \notin K^{trade}, r \\
+&\text{supply\_imports\_within\_cap:} && \sum_r \text{imports\_regional}_{kr} \le C_k
+  && \forall k \notin K^{trade} \\
+&\text{supply\_domestic\_share\_met:} && \text{imports}_k \le (1 - s_k)
+  \sum_{(i,r)\in S} \nu_{ik} q_{ir} && \forall k,\ s_k > 0
+\end{aligned}
+$$
+
+with $0 \le \text{imports}_k \le C_k$ as a bound. $\nu_{ik}$ is ``input_need.csv need``,
+$U_{rk}$ ``input_supply.csv supply`` (0 where absent), $C_k$ ``inputs.csv import_cap`` (no
+bound where blank), $s_k$ ``inputs.csv domestic_share_min``. For non-tradable inputs the
+domestic-share row uses $\sum_r \text{imports\_regional}_{kr}$.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import Context
+from allocator.family import Family, Symbol
+
+
+def uses(ctx: Context) -> pd.DataFrame:
+    """Input use coefficients: industry, region, input, need (per unit of capacity)."""
+    need = ctx.instance.table("input_need")
+    sites = ctx.sites.reset_index()[["industry", "region"]]
+    df = sites.merge(need, on="industry")
+    return df.loc[df["need"] > 0, ["industry", "region", "input", "need"]]
+
+
+def _inputs(ctx: Context) -> pd.DataFrame:
+    df = ctx.instance.table("inputs").set_index("id")
+    df["tradable"] = df["tradable"].astype("boolean").fillna(True).astype(bool)
+    df["domestic_share_min"] = df["domestic_share_min"].astype(float).fillna(0.0)
+    return df
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    df = uses(ctx)
+    inputs = _inputs(ctx)
+    sup = ctx.instance.table("input_supply")
+    domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
+    national = sup.groupby("input")["supply"].sum().to_dict()
+    q = ctx.capacity
+    by_input: dict[str, list[tuple[float, tuple[str, str]]]] = {}
+    by_region: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = {}
+    for i, r, k, c in zip(df["industry"], df["region"], df["input"], df["need"], strict=True):
+        by_input.setdefault(k, []).append((float(c), (i, r)))
+        by_region.setdefault((k, r), []).append((float(c), (i, r)))
+    needed = [k for k in inputs.index if k in by_input]
+    trade = [k for k in needed if inputs.at[k, "tradable"]]
+    local = [k for k in needed if not inputs.at[k, "tradable"]]
+    cap = inputs["import_cap"].astype(float)
+
+    def bound(k: str) -> tuple[float, float | None]:
+        return (0.0, None if pd.isna(cap[k]) else float(cap[k]))
+
+    b.imports = pyo.Var(trade, within=pyo.NonNegativeReals, bounds=lambda _, k: bound(k))
+    local_keys = [(k, r) for (k, r) in by_region if k in set(local)]
+    b.imports_regional = pyo.Var(local_keys, within=pyo.NonNegativeReals)
+
+    def need(k: str) -> Any:
+        return pyo.quicksum(c * q[s] for c, s in by_input[k])
+
+    b.supply_covers_need_national = pyo.Constraint(
+        trade, rule=lambda _, k: need(k) <= national.get(k, 0.0) + b.imports[k])
+    b.supply_covers_need_regional = pyo.Constraint(
+        local_keys, rule=lambda _, k, r: pyo.quicksum(c * q[s] for c, s in by_region[k, r])
+        <= domestic.get((r, k), 0.0) + b.imports_regional[k, r])
+    capped = [k for k in local if not pd.isna(cap[k])]
+    b.supply_imports_within_cap = pyo.Constraint(
+        capped, rule=lambda _, k: pyo.quicksum(
+            b.imports_regional[k, r] for (kk, r) in local_keys if kk == k) <= float(cap[k]))
+
+    def imported(k: str) -> Any:
+        if k in b.imports:
+            return b.imports[k]
+        return pyo.quicksum(b.imports_regional[k, r] for (kk, r) in local_keys if kk == k)
+
+    floors = [k for k in needed if inputs.at[k, "domestic_share_min"] > 0]
+    b.supply_domestic_share_met = pyo.Constraint(
+        floors, rule=lambda _, k: imported(k)
+        <= (1 - float(inputs.at[k, "domestic_share_min"])) * need(k))
+
+
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    df = uses(ctx)
+    inputs = _inputs(ctx)
+    df["used"] = [c * (pyo.value(ctx.capacity[i, r]) or 0.0)
+                  for i, r, c in zip(df["industry"], df["region"], df["need"], strict=True)]
+    sup = ctx.instance.table("input_supply")
+    domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
+    rows = []
+    for (r, k), used in df.groupby(["region", "input"], sort=False)["used"].sum().items():
+        trade = bool(inputs.at[k, "tradable"])
+        imp = 0.0 if trade else pyo.value(b.imports_regional[k, r])
+        rows.append({"family": "supply", "region": r, "resource": f"input:{k}", "used": used,
+                     "available": domestic.get((r, k), 0.0) + (imp or 0.0),
+                     "unit": "input units",
+                     "constraint": "" if trade
+                     else b.supply_covers_need_regional[k, r].name})
+    for k in b.imports:
+        used = float(df.loc[df["input"] == k, "used"].sum())
+        rows.append({"family": "supply", "region": "(national)", "resource": f"input:{k}",
+                     "used": used,
+                     "available": float(sup.loc[sup["input"] == k, "supply"].sum())
+                     + (pyo.value(b.imports[k]) or 0.0),
+                     "unit": "input units",
+                     "constraint": b.supply_covers_need_national[k].name})
+    for k in inputs.index:
+        imp = [pyo.value(v) or 0.0 for key, v in b.imports_regional.items() if key[0] == k]
+        if k in b.imports:
+            imp = [pyo.value(b.imports[k]) or 0.0]
+        if imp:
+            cap = inputs.at[k, "import_cap"]
+            rows.append({"family": "supply", "region": "(national)",
+                         "resource": f"imports:{k}", "used": sum(imp),
+                         "available": float("inf") if pd.isna(cap) else float(cap),
+                         "unit": "input units", "constraint": ""})
+    return {"resources": pd.DataFrame(rows)}
+
+
+FAMILY = Family(
+    name="supply",
+    summary="Domestic supply plus imports cover key-input needs; imports within the national "
+            "cap; optional domestic-share floor.",
+    math=__doc__ or "",
+    build=build,
+    report=report,
+    requires=("inputs", "input_need"),
+    symbols=(
+        Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",
+               "input units/capacity", "input needed per unit of capacity"),
+        Symbol("input_supply.csv:supply", "parameter", "U_{rk}", "(region, input)",
+               "input units", "domestic supply"),
+        Symbol("inputs.csv:import_cap", "parameter", "C_k", "inputs", "input units",
+               "national import cap"),
+        Symbol("inputs.csv:domestic_share_min", "parameter", "s_k", "inputs", "",
+               "least domestic share of the national need"),
+        Symbol("imports", "variable", r"0 \le \text{imports}_k \le C_k", "tradable inputs",
+               "input units", "imports of a tradable input"),
+        Symbol("imports_regional", "variable", r"\text{imports\_regional}_{kr} \ge 0",
+               "(non-tradable input, region)", "input units",
+               "imports of a non-tradable input brought to region r"),
+        Symbol("supply_covers_need_national", "constraint", "", "tradable inputs",
+               "input units", "national need within domestic supply plus imports",
+               r"\sum \nu_{ik} q_{ir} \le \sum_r U_{rk} + \text{imports}_k"),
+        Symbol("supply_covers_need_regional", "constraint", "", "(non-tradable input, region)",
+               "input units", "regional need within regional supply plus imports",
+               r"\sum_i \nu_{ik} q_{ir} \le U_{rk} + \text{imports\_regional}_{kr}"),
+        Symbol("supply_imports_within_cap", "constraint", "", "non-tradable inputs",
+               "input units", "imports within the national cap",
+               r"\sum_r \text{imports\_regional}_{kr} \le C_k"),
+        Symbol("supply_domestic_share_met", "constraint", "", "inputs with s_k > 0",
+               "input units", "domestic share of the national need at least s_k",
+               r"\text{imports}_k \le (1-s_k) \sum \nu_{ik} q_{ir}"),
+    ),
+)

@@ -1,0 +1,91 @@
+r"""Talent: in every region and talent class, the talent that all hosted capacity needs is
+within the region's supply.
+
+$$
+\text{talent\_within\_supply:}\quad
+\sum_{i:(i,r)\in S} n_{it}\, \varphi_{ir}\, q_{ir} \ \le\ P_{rt}
+\qquad \forall (r, t) \text{ with some } n_{it}\varphi_{ir} > 0
+$$
+
+$n_{it}$ is ``talent_need.csv need`` (people per unit of capacity), $\varphi_{ir}$ the site's
+``talent_need_factor`` (default 1), $P_{rt}$ ``talent_supply.csv supply`` (0 where the file
+has no row for the region and class).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.build import Context
+from allocator.family import Family, Symbol
+
+
+def uses(ctx: Context) -> pd.DataFrame:
+    """Talent use coefficients: industry, region, talent_class, per_unit (n_it * phi_ir)."""
+    need = ctx.instance.table("talent_need")
+    sites = ctx.sites.reset_index()[["industry", "region", "talent_factor"]]
+    df = sites.merge(need, on="industry")
+    df["per_unit"] = df["need"] * df["talent_factor"]
+    return df.loc[df["per_unit"] > 0, ["industry", "region", "talent_class", "per_unit"]]
+
+
+def supply(ctx: Context) -> dict[tuple[str, str], float]:
+    s = ctx.instance.table("talent_supply")
+    return dict(zip(zip(s["region"], s["talent_class"], strict=True), s["supply"], strict=True))
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    df = uses(ctx)
+    available = supply(ctx)
+    q = ctx.capacity
+    terms: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = {}
+    for i, r, t, c in zip(df["industry"], df["region"], df["talent_class"], df["per_unit"],
+                          strict=True):
+        terms.setdefault((r, t), []).append((float(c), (i, r)))
+
+    def within(_: pyo.Block, r: str, t: str) -> Any:
+        return pyo.quicksum(c * q[s] for c, s in terms[r, t]) <= available.get((r, t), 0.0)
+
+    b.talent_within_supply = pyo.Constraint(list(terms), rule=within)
+
+
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    df = uses(ctx)
+    df["used"] = [c * (pyo.value(ctx.capacity[i, r]) or 0.0)
+                  for i, r, c in zip(df["industry"], df["region"], df["per_unit"], strict=True)]
+    used = df.groupby(["region", "talent_class"], sort=False)["used"].sum()
+    available = supply(ctx)
+    rows = pd.DataFrame({
+        "family": "talent",
+        "region": [r for r, _ in used.index],
+        "resource": [f"talent:{t}" for _, t in used.index],
+        "used": used.to_numpy(),
+        "available": [available.get(k, 0.0) for k in used.index],
+        "unit": "people",
+        "constraint": [b.talent_within_supply[r, t].name for r, t in used.index],
+    })
+    return {"resources": rows}
+
+
+FAMILY = Family(
+    name="talent",
+    summary="Talent needed by hosted capacity stays within each region's supply, per class.",
+    math=__doc__ or "",
+    build=build,
+    report=report,
+    requires=("talent_supply", "talent_need"),
+    symbols=(
+        Symbol("talent_need.csv:need", "parameter", "n_{it}", "(industry, talent_class)",
+               "people/capacity", "talent needed per unit of capacity"),
+        Symbol("sites.csv:talent_need_factor", "parameter", r"\varphi_{ir}", "sites", "",
+               "site multiplier of the talent need"),
+        Symbol("talent_supply.csv:supply", "parameter", "P_{rt}", "(region, talent_class)",
+               "people", "talent available"),
+        Symbol("talent_within_supply", "constraint", "", "(region, talent_class)", "people",
+               "talent used by hosted capacity is within supply",
+               r"\sum_i n_{it}\varphi_{ir} q_{ir} \le P_{rt}"),
+    ),
+)
