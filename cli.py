@@ -36,6 +36,9 @@ def _guard(fn: Callable[..., int | None]) -> Callable[..., None]:
             raise
         except click.ClickException:
             raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            sys.stderr.close()
+            code = 0
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             code = 130
@@ -210,11 +213,14 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.term:<16}{row.weight:>10g}{row.value:>16,.2f}{row.weighted:>16,.2f}")
     ind = result.tables["industries"]
     lines.append("")
-    lines.append("Host regions per industry (candidates: regions allowed to host):")
-    lines.append(f"{'industry':<22}{'candidates':>11}{'hosts':>7}{'target':>8}  host regions")
+    lines.append("Host regions per industry against the national target (candidates: regions "
+                 "allowed to host; left out: candidates that get none):")
+    lines.append(f"{'industry':<16}{'candidates':>11}{'hosts':>6}{'target':>7}{'left out':>9}"
+                 "  host regions")
     for row in ind.itertuples(index=False):
-        lines.append(f"{row.industry!s:<22}{row.candidates:>11}{row.hosts:>7}"
-                     f"{row.target_hosts:>8}  {textwrap.shorten(row.host_regions, 60)}")
+        lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
+                     f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
+                     f"{row.host_regions}")
     return "\n".join(lines)
 
 

@@ -57,11 +57,11 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("families", "set", "", "", "", "names of the families built"),
     Symbol("family", "block", "", "families", "", "one block per family holding its "
            "components: model.family['talent'].talent_within_supply"),
-    Symbol("terms", "set", "t \\in T", "", "", "objective terms of the active families"),
+    Symbol("terms", "set", "\\mathcal{T}", "", "", "objective terms of the active families"),
     Symbol("objective_terms", "expression", r"\mathrm{term}_t", "terms", "money",
            "each objective term, before weighting"),
-    Symbol("objective", "expression", "z", "", "money", "the weighted sum of the terms",
-           r"\min z = \sum_t w_t \, \mathrm{term}_t"),
+    Symbol("objective", "objective", "z", "", "money", "the weighted sum of the terms",
+           r"\min z = \sum_{t \in \mathcal{T}} w_t \, \mathrm{term}_t"),
 )
 
 

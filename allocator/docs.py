@@ -13,7 +13,7 @@ from pathlib import Path
 
 from allocator.build import CORE_SYMBOLS
 from allocator.family import Family, Symbol, default_families
-from allocator.schema import markdown_reference
+from allocator.schema import markdown_reference, merged
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMULATION = ROOT / "docs" / "formulation.md"
@@ -99,7 +99,8 @@ def instance_format_markdown(current: str) -> str:
     """``current`` with the generated table reference between the markers replaced."""
     head, _, rest = current.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    return f"{head}{BEGIN}\n\n{markdown_reference()}{END}{tail}"
+    schema = merged(default_families())
+    return f"{head}{BEGIN}\n\n{markdown_reference(schema)}{END}{tail}"
 
 
 def main() -> int:

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from allocator.build import Context
     from allocator.errors import Problem
 
-SymbolKind = Literal["set", "parameter", "variable", "constraint", "expression", "block"]
+SymbolKind = Literal[
+    "set", "parameter", "variable", "constraint", "expression", "block", "objective"
+]
 
 
 @dataclass(frozen=True)

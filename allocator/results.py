@@ -85,9 +85,11 @@ def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions) ->
     return result
 
 
-def _clean(values: np.ndarray | pd.Series, tol: float = 1e-9) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
-    return np.where(np.abs(arr) < tol, 0.0, arr)
+def _clean(values: np.ndarray | pd.Series, decimals: int = 9) -> np.ndarray:
+    """Solver noise off the written numbers: rounded to 1e-9 (28.000000000000007 -> 28.0),
+    far below every tolerance of the model and of the checks."""
+    arr = np.round(np.asarray(values, dtype=float), decimals)
+    return arr + 0.0  # turns -0.0 into 0.0
 
 
 def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:

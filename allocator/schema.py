@@ -7,8 +7,12 @@ A family that needs new columns or tables declares them here (see ``docs/extendi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from allocator.family import Family
 
 Kind = Literal["id", "str", "float", "int", "bool"]
 
@@ -294,10 +298,27 @@ ARCS = _table(
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
 
-def markdown_reference() -> str:
+def merged(families: Iterable[Family]) -> dict[str, TableSpec]:
+    """The built-in tables plus the tables and columns that ``families`` declare."""
+    families = list(families)
+    schema = dict(TABLES)
+    for fam in families:
+        for table in fam.tables:
+            schema[table.name] = table
+    for fam in families:
+        for table, cols in fam.columns.items():
+            if table not in schema:
+                raise ValueError(f"family {fam.name} adds columns to unknown table {table}")
+            known = {c.name for c in schema[table].columns}
+            new = tuple(c for c in cols if c.name not in known)
+            schema[table] = replace(schema[table], columns=schema[table].columns + new)
+    return schema
+
+
+def markdown_reference(schema: dict[str, TableSpec] | None = None) -> str:
     """The per-table reference of ``docs/instance-format.md``, generated from the specs."""
     out: list[str] = []
-    for spec in TABLES.values():
+    for spec in (schema or TABLES).values():
         status = "required" if spec.required else "optional"
         out.append(f"### `{spec.file}` ({status})\n")
         out.append(spec.doc + "\n")

@@ -69,6 +69,7 @@ class SolveOutcome:
 
 
 _BANNER_SILENCED = False
+_SCHEDULER_THREADS: int | None = None
 
 
 def new_highs() -> highspy.Highs:
@@ -181,6 +182,17 @@ _STATUS = {
 }
 
 
+def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
+    """Run HiGHS. Its thread pool is global to the process and fixed when first used; it is
+    rebuilt when a run asks for a different number of threads (else HiGHS refuses to run)."""
+    global _SCHEDULER_THREADS
+    threads = int(h.getOptionValue("threads")[1])
+    if _SCHEDULER_THREADS is not None and threads != _SCHEDULER_THREADS:
+        h.resetGlobalScheduler(True)
+    _SCHEDULER_THREADS = threads
+    return h.run()
+
+
 def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcome:
     """Solve ``model`` with HiGHS and load the values of the plan into its variables."""
     t0 = time.perf_counter()
@@ -188,9 +200,12 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcom
     t1 = time.perf_counter()
     h = make_highs(form, options)
     t2 = time.perf_counter()
-    h.run()
+    run_status = run_highs(h)
     t3 = time.perf_counter()
     outcome = read_outcome(h, form)
+    if run_status == highspy.HighsStatus.kError and outcome.status != "infeasible":
+        outcome.status = "error"
+        outcome.message = "HiGHS stopped with an error (run with --log FILE to see why)"
     outcome.seconds = {"handoff": t1 - t0 + (t2 - t1), "compile": t1 - t0,
                        "pass": t2 - t1, "solve": t3 - t2}
     if outcome.has_solution:

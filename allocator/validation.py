@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from allocator.family import (
     default_families,
     load_family_file,
 )
-from allocator.schema import TABLES, ColumnSpec, TableSpec
+from allocator.schema import ColumnSpec, TableSpec, merged
 from allocator.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
 
 TOML = "instance.toml"
@@ -83,13 +83,22 @@ class _Reader:
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
 
+    def at(self, table: str, message: str, **kw: Any) -> None:
+        """Add a problem found in ``table`` (named by the file it was read from)."""
+        self.add(self.file_of(table), message, **kw)
+
+    def file_of(self, table: str) -> str:
+        """The file a table was read from (as given in [tables], else ``<table>.csv``)."""
+        return self.files.get(table, f"{table}.csv")
+
     # ------------------------------------------------------------------ orchestration
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
         if not self.path.is_dir():
             raise InputError([Problem(str(self.path), "instance folder does not exist")])
         settings = self._read_toml()
         families = self._families(settings, extra, without)
-        schema = self._schema(families)
+        # tables and columns of every known family, switched off or not, are valid input
+        schema = self._schema(list(getattr(self, "known_families", {}).values()) or families)
         self._check_settings(settings, families, schema)
         tables = self._read_tables(schema, settings.get("tables", {}))
         self._check_references(schema, tables)
@@ -99,7 +108,7 @@ class _Reader:
             if callable(check):
                 self.problems.extend(check(tables, settings))
         if self.problems:
-            raise InputError(self.problems)
+            raise InputError(_ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
                            self.hashes)
 
@@ -148,7 +157,8 @@ class _Reader:
             except FamilyLoadError as exc:
                 self.add("--family", str(exc), value=str(item))
         base = default_families()
-        names = {f.name for f in base} | {f.name for f in loaded}
+        self.known_families = {f.name: f for f in [*base, *loaded]}
+        names = set(self.known_families)
         drop: list[str] = []
         for origin, items in (
             (TOML, _as_list(fam_settings.get("without", []), self, "families.without")),
@@ -180,27 +190,19 @@ class _Reader:
         return target
 
     def _schema(self, families: list[Family]) -> dict[str, TableSpec]:
-        schema = dict(TABLES)
-        for fam in families:
-            for table in fam.tables:
-                schema[table.name] = table
-        for fam in families:
-            for table, cols in fam.columns.items():
-                if table not in schema:
-                    raise FamilyLoadError(f"family {fam.name} adds columns to unknown table "
-                                          f"{table}")
-                known = {c.name for c in schema[table].columns}
-                new = tuple(c for c in cols if c.name not in known)
-                schema[table] = replace(schema[table], columns=schema[table].columns + new)
-        return schema
+        try:
+            return merged(families)
+        except ValueError as exc:  # a family file declaring columns of an unknown table
+            self.add("families", str(exc))
+            return merged([])
 
     def _check_settings(
         self, settings: dict[str, Any], families: list[Family], schema: dict[str, TableSpec]
     ) -> None:
         if not settings and any(p.file == TOML for p in self.problems):
             return
-        family_names = {f.name for f in families}
-        all_names = family_names | {f.name for f in default_families()}
+        known = getattr(self, "known_families", {f.name: f for f in families})
+        all_names = set(known)
         for opt in TOP_LEVEL:
             if opt.name in settings and not isinstance(settings[opt.name], dict):
                 msg = opt.check(settings[opt.name])
@@ -216,13 +218,10 @@ class _Reader:
                 continue
             if key in ENGINE_SECTIONS:
                 self._check_options(key, ENGINE_SECTIONS[key], value)
-            elif key in family_names:
-                fam = next(f for f in families if f.name == key)
-                self._check_options(key, fam.options, value)
-            elif key in all_names:
-                pass  # options of a family switched off: kept, not checked against use
+            elif key in known:  # a family's options (checked even when it is switched off)
+                self._check_options(key, known[key].options, value)
             elif key == "objective":
-                terms = {t.name: t for f in families for t in f.terms}
+                terms = {t.name: t for f in known.values() for t in f.terms}
                 for name, weight in value.items():
                     if name not in terms:
                         self.add(TOML, "unknown objective term; known terms: "
@@ -282,7 +281,8 @@ class _Reader:
         for spec in schema.values():
             for other in spec.needs:
                 if spec.name in tables and other not in tables and other in schema:
-                    self.add(schema[other].file, f"file is missing: {spec.file} needs it")
+                    self.add(self.file_of(other), f"file is missing: {self.file_of(spec.name)} "
+                             "needs it")
         return tables
 
     def _read_csv(self, target: Path, file: str) -> pd.DataFrame | None:
@@ -399,8 +399,8 @@ class _Reader:
                 bad = values.notna() & ~values.isin(ids)
                 for row in values.index[bad]:
                     hint = _suggest(values[row], ids)
-                    self.add(spec.file, f"unknown {col.references} id{hint}", row=int(row),
-                             column=col.name, value=values[row])
+                    self.at(spec.name, f"unknown {col.references} id{hint}", row=int(row),
+                            column=col.name, value=values[row])
 
     # ------------------------------------------------------------------ across tables
     def _check_across(self, tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> None:
@@ -409,7 +409,7 @@ class _Reader:
             both = regions["min_industries"].notna() & regions["max_industries"].notna()
             bad = both & (regions["min_industries"] > regions["max_industries"])
             for row in regions.index[bad]:
-                self.add("regions.csv", f"min_industries {regions.at[row, 'min_industries']} is "
+                self.at("regions", f"min_industries {regions.at[row, 'min_industries']} is "
                          f"above max_industries {regions.at[row, 'max_industries']}",
                          row=int(row), column="min_industries")
         if industries is None:
@@ -423,7 +423,7 @@ class _Reader:
         if arcs is not None:
             neither = arcs["distance_km"].isna() & arcs["unit_cost"].isna()
             for row in arcs.index[neither]:
-                self.add("arcs.csv", "give distance_km or unit_cost (or both)", row=int(row),
+                self.at("arcs", "give distance_km or unit_cost (or both)", row=int(row),
                          column="distance_km")
 
     def _check_demand(self, industries: pd.DataFrame, markets: pd.DataFrame | None) -> None:
@@ -434,11 +434,11 @@ class _Reader:
             if ind["id"] in located.index:
                 total = float(located[ind["id"]])
                 if pd.notna(given) and not np.isclose(given, total, rtol=1e-9, atol=1e-9):
-                    self.add("industries.csv", f"national demand disagrees with the sum of its "
+                    self.at("industries", f"national demand disagrees with the sum of its "
                              f"markets.csv rows ({total:g}); leave it blank or make them agree",
                              row=int(row), column="demand", value=_plain(given))
             elif pd.isna(given) and ind["id"] is not None:
-                self.add("industries.csv", "demand is blank and markets.csv has no rows for "
+                self.at("industries", "demand is blank and markets.csv has no rows for "
                          "this industry: give the national final demand", row=int(row),
                          column="demand")
 
@@ -450,19 +450,19 @@ class _Reader:
         # an industry-wide capacity_max below the minimum scale forbids every new site
         bad = ind["capacity_max"].notna() & (ind["capacity_max"] < ind["min_scale"])
         for row in industries.index[industries["id"].isin(ind.index[bad])]:
-            self.add("industries.csv", f"capacity_max {industries.at[row, 'capacity_max']:g} "
+            self.at("industries", f"capacity_max {industries.at[row, 'capacity_max']:g} "
                      f"is below min_scale {industries.at[row, 'min_scale']:g}: no new site "
                      "could host", row=int(row), column="capacity_max")
         if sites is None:
             return
-        forbidden = sites["allowed"] == False  # noqa: E712 (nullable booleans)
-        conflict = forbidden & (sites["must_host"] == True)  # noqa: E712
+        forbidden = ~sites["allowed"].fillna(True).astype(bool)
+        conflict = forbidden & sites["must_host"].fillna(False).astype(bool)
         for row in sites.index[conflict]:
-            self.add("sites.csv", "must_host is true but allowed is false: a pair cannot be "
+            self.at("sites", "must_host is true but allowed is false: a pair cannot be "
                      "both required and forbidden", row=int(row), column="must_host")
         existing = sites["existing_capacity"].fillna(0.0)
         for row in sites.index[forbidden & (existing > 0)]:
-            self.add("sites.csv", "existing capacity on a pair marked allowed = false: "
+            self.at("sites", "existing capacity on a pair marked allowed = false: "
                      "remove the capacity or allow the pair", row=int(row),
                      column="existing_capacity", value=_plain(existing[row]))
         known = sites["industry"].isin(ind.index)
@@ -471,31 +471,39 @@ class _Reader:
         greenfield = existing <= 0
         too_small = (~forbidden) & greenfield & cap_max.notna() & (cap_max < min_scale)
         for row in sites.index[too_small]:
-            self.add("sites.csv", f"max capacity {cap_max[row]:g} is below the industry's "
+            self.at("sites", f"max capacity {cap_max[row]:g} is below the industry's "
                      f"min_scale {min_scale[row]:g}: the site could never host; forbid it "
                      "(allowed = false) or raise the maximum", row=int(row),
                      column="max_capacity", value=_plain(cap_max[row]))
         over = cap_max.notna() & (existing > cap_max)
         for row in sites.index[over]:
-            self.add("sites.csv", f"existing capacity {existing[row]:g} is above the maximum "
+            self.at("sites", f"existing capacity {existing[row]:g} is above the maximum "
                      f"capacity {cap_max[row]:g}", row=int(row), column="existing_capacity",
                      value=_plain(existing[row]))
 
     def _check_chain(self, chain: pd.DataFrame) -> None:
         loops = chain["upstream"] == chain["downstream"]
         for row in chain.index[loops]:
-            self.add("chain.csv", "an industry cannot supply itself", row=int(row),
+            self.at("chain", "an industry cannot supply itself", row=int(row),
                      column="downstream", value=chain.at[row, "downstream"])
         edges = chain.loc[~loops & chain["upstream"].notna() & chain["downstream"].notna()]
         cycle = _find_cycle(edges)
         if cycle:
             rows = ", ".join(str(r) for r in cycle)
             path = " -> ".join([*edges.loc[cycle, "upstream"], edges.loc[cycle[-1], "downstream"]])
-            self.add("chain.csv", f"the chain has a cycle ({path}) on rows {rows}: "
+            self.at("chain", f"the chain has a cycle ({path}) on rows {rows}: "
                      "value chains must run one way", row=int(cycle[0]), column="upstream")
 
 
 # ---------------------------------------------------------------------- helpers
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Group problems by file (in the order files were first mentioned), rows ascending."""
+    first: dict[str, int] = {}
+    for i, p in enumerate(problems):
+        first.setdefault(p.file, i)
+    return sorted(problems, key=lambda p: (first[p.file], p.row or 0))
+
+
 def _as_list(value: Any, reader: _Reader, key: str) -> list[Any]:
     if isinstance(value, list):
         return value

@@ -3,14 +3,16 @@ industries, and every unit moved pays a coordination cost that grows with distan
 when the flow crosses an administrative border (a Beijing-design / Tianjin-fab chip firm
 reported about 25% higher collaboration cost).
 
-Flows run on a sparse arc set $A$: each region to itself, to regions of its group, to its
-$k$ nearest regions (both directions), plus the explicit arcs of ``arcs.csv``. A flow of good
+Flows run on a sparse arc set $A_u$: each region to itself, to regions of its group, to its
+$k_u$ nearest regions (both directions), plus the explicit arcs of ``arcs.csv``. $k_u$ is
+``industries.csv chain_nearest`` of the upstream industry (light, valuable goods such as chips
+travel far), else the option ``nearest``. A flow of good
 $u$ on arc $(o, t)$ exists only where $o$ may host $u$ and $t$ may host a downstream
 industry of $u$:
 
 $$
 \begin{aligned}
-&\text{flow}_{uot} \ge 0 && (u,o) \in S,\ (o,t) \in A,\ \exists d: (u,d)\in L, (d,t) \in S \\
+&\text{flow}_{uot} \ge 0 && (u,o) \in S,\ (o,t) \in A_u,\ \exists d: (u,d)\in L, (d,t) \in S \\
 &\text{chain\_coordination\_inflow:} && \sum_{o} \text{flow}_{uot} \ \ge
   \sum_{d:(u,d)\in L,\ (d,t)\in S} a_{ud}\, q_{dt} && \forall u, t \\
 &\text{site output:} && \mathrm{out}_{uo} \mathrel{+}= \sum_t \text{flow}_{uot}
@@ -37,6 +39,7 @@ import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.family import Family, Option, Symbol, Term
+from allocator.schema import ColumnSpec
 
 
 def flow_arcs(ctx: Context) -> pd.DataFrame:
@@ -44,7 +47,6 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     crosses_border; one row per variable."""
     inst, opts = ctx.instance, ctx.options
     net = inst.network
-    arcs = net.describe(net.with_explicit(net.generated(opts["nearest"], opts["same_group"])))
     sites = ctx.sites.reset_index()[["industry", "region"]]
     chain = inst.chain[["upstream", "downstream"]]
     # destinations t of good u: regions that may host some downstream industry of u
@@ -52,12 +54,22 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     dest = dest.drop_duplicates().rename(columns={"upstream": "good", "region": "to"})
     origin = sites[sites["industry"].isin(chain["upstream"])]
     origin = origin.rename(columns={"industry": "good", "region": "from"})
-    pairs = origin.merge(arcs, on="from").merge(dest, on=["good", "to"])
+    # each good moves on the network of its own reach (industries.csv chain_nearest)
+    reach = inst.industry["chain_nearest"].astype("Float64").fillna(opts["nearest"])
+    origin = origin.assign(reach=origin["good"].map(reach).astype(int).to_numpy())
+    parts = []
+    for k, group in origin.groupby("reach", sort=True):
+        arcs = net.describe(net.with_explicit(net.generated(int(k), opts["same_group"])))
+        parts.append(group.drop(columns="reach").merge(arcs, on="from"))
+    pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["good", "from", "to", "distance_km", "unit_cost", "crosses_border"])
+    pairs = pairs.merge(dest, on=["good", "to"])
     kappa = inst.industry["coordination_cost"].astype(float).fillna(opts["cost_per_unit_km"])
-    per_km = pairs["good"].map(kappa).to_numpy() * pairs["distance_km"].to_numpy()
-    surcharge = np.where(pairs["crosses_border"], 1.0 + opts["border_surcharge"], 1.0)
-    pairs["unit_cost"] = pairs["unit_cost"].fillna(pd.Series(per_km * surcharge,
-                                                             index=pairs.index))
+    per_km = pairs["good"].map(kappa).to_numpy(float) * pairs["distance_km"].to_numpy(float)
+    surcharge = np.where(pairs["crosses_border"].astype(bool), 1.0 + opts["border_surcharge"],
+                         1.0)
+    pairs["unit_cost"] = pairs["unit_cost"].astype(float).fillna(
+        pd.Series(per_km * surcharge, index=pairs.index))
     return pairs.sort_values(["good", "from", "to"], kind="stable").reset_index(drop=True)
 
 
@@ -112,6 +124,11 @@ FAMILY = Family(
     build=build,
     report=report,
     requires=("chain",),
+    columns={"industries": (
+        ColumnSpec("chain_nearest", "int", "chain_coordination: arcs from a region to its k "
+                   "nearest regions for this industry's output (blank: the family's option "
+                   "nearest)", unit="regions", required=False, nullable=True, ge=0),
+    )},
     options=(
         Option("nearest", int, 3, "arcs to each region's k nearest regions (both directions)",
                ge=0),
@@ -125,8 +142,10 @@ FAMILY = Family(
     terms=(Term("coordination", "cost of moving upstream output to downstream hosts",
                 "money"),),
     symbols=(
-        Symbol("arcs", "set", "A", "", "", "sparse arcs: self, same group, k nearest, "
-               "arcs.csv"),
+        Symbol("arcs", "set", "A_u", "", "", "sparse arcs of good u: self, same group, k_u "
+               "nearest, arcs.csv"),
+        Symbol("industries.csv:chain_nearest", "parameter", "k_u", "industries", "regions",
+               "reach of good u (blank: option nearest)"),
         Symbol("industries.csv:coordination_cost", "parameter", r"\kappa_u", "industries",
                "money/(capacity*km)", "coordination cost per unit and km"),
         Symbol("border_surcharge", "parameter", r"\sigma", "", "", "border surcharge"),

@@ -1,0 +1,44 @@
+"""The bundled instance solves to its documented optimum (instances/china-sei/expected.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import allocator
+
+FOLDER = Path(__file__).resolve().parent.parent / "instances" / "china-sei"
+
+
+@pytest.fixture(scope="module")
+def result():
+    return allocator.solve_instance(FOLDER, allocator.SolverOptions(mip_gap=0.0))
+
+
+def test_solves_to_the_documented_objective(result):
+    expected = tomllib.loads((FOLDER / "expected.toml").read_text(encoding="utf-8"))
+    assert result.status == "optimal"
+    assert result.objective == pytest.approx(expected["objective"], rel=1e-6)
+    hosts = result.tables["industries"].set_index("industry")["hosts"].to_dict()
+    assert hosts == expected["hosts"]
+
+
+def test_the_point_of_the_tool_shows(result):
+    """Every region would like NEVs and chips; few get them, close to the national target."""
+    ind = result.tables["industries"].set_index("industry")
+    for industry in ("nev", "ic_fab"):
+        assert ind.at[industry, "candidates"] == 27
+        assert ind.at[industry, "hosts"] <= ind.at[industry, "target_hosts"] + 2
+    assert (ind["hosts"] < ind["candidates"] / 3).all()
+
+
+def test_every_family_is_active_and_reported(result):
+    summary = result.summary
+    assert all(f["active"] for f in summary["families"])
+    assert set(result.tables["objective"]["term"]) == {
+        "investment", "coordination", "transport", "site_excess", "overcapacity",
+        "neighbor_pairs"}
+    assert len(summary["instance"]["files"]) == 11  # instance.toml and 10 tables
+    assert summary["software"]["solver"].startswith("HiGHS")

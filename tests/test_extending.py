@@ -1,0 +1,77 @@
+"""The walk-through of docs/extending.md: a researcher's family joins from one file."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import hosted
+
+import allocator
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "max_fabs_per_group.py"
+
+# A, B, C in province g1, D in g2. Demand 30, at most 10 per site: three hosts.
+# Fixed cost A 1, B 2, C 3, D 10, no capex. Without the rule: A + B + C = 6.
+# With at most two fabs per province: A + B + D = 13.
+REGIONS = """
+id,name,group,latitude,longitude,funding_budget
+A,Alpha,g1,30,110,100
+B,Beta,g1,30,111,100
+C,Gamma,g1,30,112,100
+D,Delta,g2,40,100,100
+"""
+INDUSTRIES = """
+id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,capacity_max
+ic_fab,IC fab,30,0,0,1,3,10
+"""
+SITES = """
+industry,region,fixed_cost
+ic_fab,B,2
+ic_fab,C,3
+ic_fab,D,10
+"""
+
+
+def make(tiny, toml: str = ""):
+    return tiny(toml, regions=REGIONS, industries=INDUSTRIES, sites=SITES)
+
+
+def test_without_the_rule(tiny):
+    r = allocator.solve_instance(make(tiny), families=["capacity"])
+    assert r.objective == pytest.approx(6.0)
+
+
+def test_the_family_joins_from_the_api(tiny):
+    r = allocator.solve_instance(make(tiny), families=["capacity", "max_fabs_per_group"],
+                                 extra_families=[EXAMPLE])
+    assert r.objective == pytest.approx(13.0)
+    assert hosted(r) == {("ic_fab", "A"), ("ic_fab", "B"), ("ic_fab", "D")}
+
+
+def test_the_family_joins_from_instance_toml_with_its_options(tiny):
+    folder = make(tiny, '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n')
+    shutil.copy(EXAMPLE, folder / "max_fabs.py")
+    inst = allocator.load_instance(folder)
+    assert inst.is_active("max_fabs_per_group")
+    # limit 1: one fab in g1 (A) and D, but 3 hosts are needed and only 2 are allowed
+    r = allocator.solve(allocator.build_model(inst, ["capacity", "max_fabs_per_group"]))
+    assert r.status == "infeasible"
+    assert "capacity + max_fabs_per_group" in r.outcome.message
+
+
+def test_the_family_joins_from_the_command_line(tiny):
+    folder = make(tiny)
+    out = subprocess.run(
+        [sys.executable, "-m", "allocator.cli", "solve", str(folder), "--family", str(EXAMPLE),
+         "--without", "duplication", "--without", "duplication_neighbors", "-o",
+         str(folder / "out")], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Objective 13.00" in out.stdout
+    families = subprocess.run(
+        [sys.executable, "-m", "allocator.cli", "families", str(folder), "--family",
+         str(EXAMPLE)], capture_output=True, text=True, check=True).stdout
+    assert "[on ] max_fabs_per_group" in families
