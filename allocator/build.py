@@ -9,6 +9,9 @@ The engine owns the shared decisions and closes the shared accumulators:
 * `capacity_new[i, r]` $n_{ir} \ge q_{ir} - e_{ir}$ on brownfield sites $S^b$;
 * `site_investment[i, r]`: $F_{ir} x_{ir} + c_{ir} q_{ir}$ on new sites, $c_{ir} n_{ir}$ on
   brownfield sites (their setup is paid);
+* `capacity_total[i]` $Q_i = \sum_r q_{ir}$ and `capacity_surplus[i]`
+  $Q_i - D_i - \sum_{(i,d) \in L} a_{id} Q_d$: national capacity beyond final demand $D_i$
+  plus what downstream industries use (chain ratio $a_{id}$);
 * `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
   capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
 * `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add.
@@ -51,6 +54,12 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
            "fixed setup cost of a new host plus capex of its new capacity (greenfield sites: "
            "all capacity is new)",
            r"F_{ir} x_{ir} + c_{ir} q_{ir} \ (ir \notin S^b); \quad c_{ir} n_{ir} \ (ir \in S^b)"),
+    Symbol("industries", "set", "I", "", "", "industries (industries.csv)"),
+    Symbol("capacity_total", "expression", r"Q_i", "industries", "capacity",
+           "national capacity of an industry", r"Q_i = \sum_{r:(i,r)\in S} q_{ir}"),
+    Symbol("capacity_surplus", "expression", r"\mathrm{surplus}_i", "industries", "capacity",
+           "national capacity beyond final demand plus downstream use",
+           r"Q_i - D_i - \sum_{(i,d)\in L} a_{id} Q_d"),
     Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", "capacity",
            "what all families ship out of a site (to downstream industries, to markets) is at "
            "most its capacity", r"\sum_{f} \mathrm{out}^{f}_{ir} \le q_{ir}"),
@@ -73,13 +82,14 @@ class Context:
     """What a family's ``build`` may read and contribute to.
 
     Read: ``instance`` (tables and derived sets), ``options`` (this family's settings),
-    ``hosts`` and ``capacity`` (the shared decisions), ``site_investment``.
+    ``hosts`` and ``capacity`` (the shared decisions), the shared expressions
+    ``site_investment``, ``capacity_total`` and ``capacity_surplus``.
     Contribute: objective terms (:meth:`add_term`), output shipped out of sites
     (:meth:`add_site_output`).
     """
 
     def __init__(self, model: pyo.ConcreteModel, instance: Instance, family: Family,
-                 registry: _Registry) -> None:
+                 registry: _Registry | None = None) -> None:
         self.model = model
         self.instance = instance
         self.family = family
@@ -99,6 +109,16 @@ class Context:
         return self.model.site_investment
 
     @property
+    def capacity_total(self) -> pyo.Expression:
+        """Q_i: national capacity of each industry."""
+        return self.model.capacity_total
+
+    @property
+    def capacity_surplus(self) -> pyo.Expression:
+        """Q_i - D_i - sum_d a_id Q_d: capacity beyond final plus intermediate demand."""
+        return self.model.capacity_surplus
+
+    @property
     def sites(self) -> pd.DataFrame:
         """Resolved candidate sites (see :attr:`allocator.data.Instance.sites`)."""
         return self.instance.sites
@@ -107,11 +127,16 @@ class Context:
         """Add ``expr`` to the objective term ``name`` (declared in the family's ``terms``)."""
         if name not in {t.name for t in self.family.terms}:
             raise FormulationError(f"family {self.family.name} adds undeclared term '{name}'")
-        self._registry.terms[name].append(expr)
+        self._open().terms[name].append(expr)
 
     def add_site_output(self, site: tuple[str, str], expr: Any) -> None:
         """Declare that ``expr`` units leave ``site``; the engine caps the total by capacity."""
-        self._registry.outputs[site].append(expr)
+        self._open().outputs[site].append(expr)
+
+    def _open(self) -> _Registry:
+        if self._registry is None:
+            raise FormulationError("this context is read-only (reporting after the solve)")
+        return self._registry
 
 
 @dataclass
@@ -200,6 +225,21 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance) -> None:
         return fixed[i, r] * m.hosts[i, r] + capex[i, r] * m.capacity[i, r]
 
     m.site_investment = pyo.Expression(m.sites, rule=investment)
+
+    regions_of: dict[str, list[str]] = {i: [] for i in instance.industry_ids}
+    for i, r in sites.index:
+        regions_of[i].append(r)
+    m.industries = pyo.Set(initialize=instance.industry_ids, ordered=True)
+    m.capacity_total = pyo.Expression(
+        m.industries, rule=lambda m, i: pyo.quicksum(m.capacity[i, r] for r in regions_of[i]))
+    chain = instance.chain
+    demand = instance.final_demand
+    downstream = {i: list(zip(g["downstream"], g["ratio"], strict=True))
+                  for i, g in chain.groupby("upstream", sort=False)}
+    m.capacity_surplus = pyo.Expression(
+        m.industries,
+        rule=lambda m, i: m.capacity_total[i] - float(demand[i])
+        - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ())))
 
 
 def _close_core(m: pyo.ConcreteModel, instance: Instance, registry: _Registry) -> None:

@@ -110,7 +110,7 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     for fam in built.families:
         if fam.report is None:
             continue
-        ctx = Context(m, inst, fam, registry=None)  # type: ignore[arg-type]
+        ctx = Context(m, inst, fam)  # read-only: reports read the solved block
         for name, df in fam.report(built.block(fam.name), ctx).items():
             shared.setdefault(name, []).append(df)
     flows = _concat(shared.pop("flows", []), _FLOW_COLUMNS)
@@ -133,6 +133,23 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     for name, parts in shared.items():
         tables[name] = pd.concat(parts, ignore_index=True)
     return tables
+
+
+def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,
+               amount: list[float]) -> pd.DataFrame:
+    """Rows of the shared ``flows`` table for the positive flows of a family.
+
+    ``arcs`` has columns from, to, distance_km, crosses_border, unit_cost and the column
+    named by ``industry``; ``amount`` is the solved flow on each row.
+    """
+    df = arcs.assign(amount=amount)
+    used = df[df["amount"] > 0]
+    return pd.DataFrame({
+        "family": family, "industry": used[industry], "from": used["from"], "to": used["to"],
+        "amount": used["amount"], "distance_km": used["distance_km"],
+        "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
+        "cost": used["amount"] * used["unit_cost"], "term": term,
+    }, columns=_FLOW_COLUMNS)
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:

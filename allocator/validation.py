@@ -79,6 +79,8 @@ class _Reader:
         self.problems: list[Problem] = []
         self.hashes: dict[str, str] = {}
         self.files: dict[str, str] = {}
+        #: every family known to this run (default, loaded from files), switched off or not
+        self.known_families: dict[str, Family] = {}
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -98,7 +100,7 @@ class _Reader:
         settings = self._read_toml()
         families = self._families(settings, extra, without)
         # tables and columns of every known family, switched off or not, are valid input
-        schema = self._schema(list(getattr(self, "known_families", {}).values()) or families)
+        schema = self._schema(list(self.known_families.values()))
         self._check_settings(settings, families, schema)
         tables = self._read_tables(schema, settings.get("tables", {}))
         self._check_references(schema, tables)
@@ -201,7 +203,7 @@ class _Reader:
     ) -> None:
         if not settings and any(p.file == TOML for p in self.problems):
             return
-        known = getattr(self, "known_families", {f.name: f for f in families})
+        known = self.known_families
         all_names = set(known)
         for opt in TOP_LEVEL:
             if opt.name in settings and not isinstance(settings[opt.name], dict):

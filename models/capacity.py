@@ -7,8 +7,8 @@ $$
   && \forall (i,r) \in S \\
 &\text{capacity\_above\_min\_scale:} && q_{ir} \ge m_i\, x_{ir}
   && \forall (i,r) \in S \setminus S^b,\ m_i > 0 \\
-&\text{capacity\_covers\_requirement:} && \sum_{r:(i,r)\in S} q_{ir} \ \ge\ D_i
-  + \sum_{(i,d) \in L} a_{id} \sum_{r:(d,r)\in S} q_{dr} && \forall i \in I \\
+&\text{capacity\_covers\_requirement:} && \mathrm{surplus}_i = Q_i - D_i
+  - \sum_{(i,d) \in L} a_{id}\, Q_d \ \ge\ 0 && \forall i \in I \\
 &\text{term investment:} && \sum_{(i,r)\in S} \mathrm{inv}_{ir}
 \end{aligned}
 $$
@@ -22,7 +22,6 @@ is used at its full rate, so the chain's intermediate demand is counted on capac
 
 from __future__ import annotations
 
-import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
@@ -41,28 +40,9 @@ def build(b: pyo.Block, ctx: Context) -> None:
     b.capacity_above_min_scale = pyo.Constraint(
         list(scaled.index), rule=lambda _, i, r: q[i, r] >= min_scale[i, r] * x[i, r]
     )
-    regions_of = _regions_by_industry(sites)
-    demand = ctx.instance.final_demand
-    chain = ctx.instance.chain
-
-    def total(i: str) -> object:
-        return pyo.quicksum(q[i, r] for r in regions_of.get(i, ()))
-
-    def covers(_: pyo.Block, i: str) -> object:
-        downstream = chain[chain["upstream"] == i]
-        used = pyo.quicksum(a * total(d) for d, a in
-                            zip(downstream["downstream"], downstream["ratio"], strict=True))
-        return total(i) >= float(demand[i]) + used
-
-    b.capacity_covers_requirement = pyo.Constraint(ctx.instance.industry_ids, rule=covers)
+    b.capacity_covers_requirement = pyo.Constraint(
+        ctx.instance.industry_ids, rule=lambda _, i: ctx.capacity_surplus[i] >= 0)
     ctx.add_term("investment", pyo.quicksum(ctx.site_investment[s] for s in sites.index))
-
-
-def _regions_by_industry(sites: pd.DataFrame) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for i, r in sites.index:
-        out.setdefault(i, []).append(r)
-    return out
 
 
 FAMILY = Family(
@@ -97,6 +77,6 @@ FAMILY = Family(
                r"q_{ir} \ge m_i x_{ir}"),
         Symbol("capacity_covers_requirement", "constraint", "", "industries", "capacity",
                "national capacity covers final demand plus downstream use",
-               r"\sum_r q_{ir} \ge D_i + \sum_{(i,d)\in L} a_{id} \sum_r q_{dr}"),
+               r"Q_i \ge D_i + \sum_{(i,d)\in L} a_{id} Q_d"),
     ),
 )

@@ -39,6 +39,7 @@ import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.family import Family, Option, Symbol, Term
+from allocator.results import flow_table
 from allocator.schema import ColumnSpec
 
 
@@ -103,17 +104,10 @@ def build(b: pyo.Block, ctx: Context) -> None:
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
-    arcs = b._arcs.copy()
-    amount = [pyo.value(b.flow[k], exception=False) or 0.0
+    arcs = b._arcs
+    amount = [pyo.value(b.flow[k])
               for k in zip(arcs["good"], arcs["from"], arcs["to"], strict=True)]
-    arcs["amount"] = amount
-    used = arcs[arcs["amount"] > 0]
-    return {"flows": pd.DataFrame({
-        "family": "chain_coordination", "industry": used["good"], "from": used["from"],
-        "to": used["to"], "amount": used["amount"], "distance_km": used["distance_km"],
-        "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
-        "cost": used["amount"] * used["unit_cost"], "term": "coordination",
-    })}
+    return {"flows": flow_table("chain_coordination", "coordination", arcs, "good", amount)}
 
 
 FAMILY = Family(

@@ -6,17 +6,16 @@ $$
 \begin{aligned}
 &\text{duplication\_site\_excess\_definition:} && \text{site\_excess}_i \ \ge
   \sum_{r:(i,r)\in S} x_{ir} - H_i,\quad \text{site\_excess}_i \ge 0 && \forall i \in I \\
-&\text{overcapacity}_i = && \sum_{r} q_{ir} - D_i - \sum_{(i,d)\in L} a_{id}\sum_r q_{dr}
-  && \forall i \in I \\
 &\text{term site\_excess:} && \sum_i \text{site\_excess}_i \\
-&\text{term overcapacity:} && \sum_i \text{overcapacity}_i
+&\text{term overcapacity:} && \sum_i \mathrm{surplus}_i
 \end{aligned}
 $$
 
 $H_i$ is ``industries.csv target_hosts``: the number of host regions the country needs.
 Host regions beyond it are duplicated low-end capacity; capacity beyond national demand
-(final plus intermediate) is overcapacity. ``overcapacity`` is non-negative because the
-capacity family requires coverage, so it needs no variable.
+(final plus intermediate) is overcapacity: the core expression
+$\mathrm{surplus}_i = Q_i - D_i - \sum_{(i,d)\in L} a_{id} Q_d$ (``capacity_surplus``), which
+the capacity family keeps non-negative, so it needs no variable.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ from allocator.family import Family, Symbol, Term
 
 def build(b: pyo.Block, ctx: Context) -> None:
     inst = ctx.instance
-    x, q = ctx.hosts, ctx.capacity
+    x = ctx.hosts
     regions_of: dict[str, list[str]] = {}
     for i, r in ctx.sites.index:
         regions_of.setdefault(i, []).append(r)
@@ -40,21 +39,8 @@ def build(b: pyo.Block, ctx: Context) -> None:
     b.duplication_site_excess_definition = pyo.Constraint(
         industries, rule=lambda _, i: b.site_excess[i]
         >= pyo.quicksum(x[i, r] for r in regions_of.get(i, ())) - int(target[i]))
-    chain = inst.chain
-    demand = inst.final_demand
-
-    def total(i: str) -> object:
-        return pyo.quicksum(q[i, r] for r in regions_of.get(i, ()))
-
-    def over(_: pyo.Block, i: str) -> object:
-        links = chain[chain["upstream"] == i]
-        used = pyo.quicksum(a * total(d) for d, a in
-                            zip(links["downstream"], links["ratio"], strict=True))
-        return total(i) - float(demand[i]) - used
-
-    b.overcapacity = pyo.Expression(industries, rule=over)
     ctx.add_term("site_excess", pyo.quicksum(b.site_excess.values()))
-    ctx.add_term("overcapacity", pyo.quicksum(b.overcapacity.values()))
+    ctx.add_term("overcapacity", pyo.quicksum(ctx.capacity_surplus.values()))
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
@@ -63,7 +49,7 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "industry": inst.industry_ids,
         "target_hosts": inst.industry["target_hosts"].astype(int).to_numpy(),
         "site_excess": [pyo.value(b.site_excess[i]) for i in inst.industry_ids],
-        "overcapacity": [pyo.value(b.overcapacity[i]) for i in inst.industry_ids],
+        "overcapacity": [pyo.value(ctx.capacity_surplus[i]) for i in inst.industry_ids],
     })
     return {"duplication": rows}
 
@@ -87,8 +73,5 @@ FAMILY = Family(
         Symbol("duplication_site_excess_definition", "constraint", "", "industries", "regions",
                "excess is at least hosts minus target",
                r"\text{site\_excess}_i \ge \sum_r x_{ir} - H_i"),
-        Symbol("overcapacity", "expression", r"\text{overcapacity}_i", "industries",
-               "capacity", "capacity beyond final plus intermediate demand",
-               r"\sum_r q_{ir} - D_i - \sum_{(i,d)\in L} a_{id} \sum_r q_{dr}"),
     ),
 )

@@ -34,6 +34,7 @@ import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.family import Family, Option, Symbol, Term
+from allocator.results import flow_table
 
 
 def ship_arcs(ctx: Context) -> pd.DataFrame:
@@ -97,16 +98,10 @@ def build(b: pyo.Block, ctx: Context) -> None:
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
-    arcs = b._arcs.copy()
-    arcs["amount"] = [pyo.value(b.ship[k], exception=False) or 0.0
-                      for k in zip(arcs["industry"], arcs["from"], arcs["to"], strict=True)]
-    used = arcs[arcs["amount"] > 0]
-    return {"flows": pd.DataFrame({
-        "family": "markets", "industry": used["industry"], "from": used["from"],
-        "to": used["to"], "amount": used["amount"], "distance_km": used["distance_km"],
-        "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
-        "cost": used["amount"] * used["unit_cost"], "term": "transport",
-    })}
+    arcs = b._arcs
+    amount = [pyo.value(b.ship[k])
+              for k in zip(arcs["industry"], arcs["from"], arcs["to"], strict=True)]
+    return {"flows": flow_table("markets", "transport", arcs, "industry", amount)}
 
 
 FAMILY = Family(
