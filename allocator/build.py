@@ -14,7 +14,11 @@ The engine owns the shared decisions and closes the shared accumulators:
   plus what downstream industries use (chain ratio $a_{id}$);
 * `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
   capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
-* `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add.
+* `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add;
+* `shortfall[k]` $s_k \ge 0$: with softened limits (`--soft talent,funding`), each row of a
+  family's `limits` gets a slack ($\text{body} - s_k \le \text{ub}$ or
+  $\text{body} + s_k \ge \text{lb}$), penalized in the term `shortfall` (weight: the penalty,
+  default $10^6$ per unit).
 
 Families see the core only through :class:`Context`.
 """
@@ -67,6 +71,10 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("family", "block", "", "families", "", "one block per family holding its "
            "components: model.family['talent'].talent_within_supply"),
     Symbol("terms", "set", "\\mathcal{T}", "", "", "objective terms of the active families"),
+    Symbol("shortfall", "variable", r"s_k \ge 0", "softened limit rows", "unit of the limit",
+           "elastic slack of a softened limit row (build_model(soft=...), --soft): how much the "
+           "limit is exceeded; penalized in the term shortfall",
+           r"\text{body} - s_k \le \text{ub}, \quad \text{body} + s_k \ge \text{lb}"),
     Symbol("objective_terms", "expression", r"\mathrm{term}_t", "terms", "money",
            "each objective term, before weighting"),
     Symbol("objective", "objective", "z", "", "money", "the weighted sum of the terms",
@@ -155,17 +163,48 @@ class BuiltModel:
     families: list[Family]
     terms: dict[str, tuple[Term, str]]  # term name -> (spec, family name)
     seconds: float
+    #: one row per slack of a softened limit: family, constraint, index, sense, slack (the
+    #: index into ``model.shortfall``); empty unless built with ``soft=``
+    soft_rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["family", "constraint", "index", "sense", "slack"]))
+    #: objective weight of every term (the instance's, plus the shortfall penalty)
+    weights: dict[str, float] = field(default_factory=dict)
 
     def block(self, family: str) -> pyo.Block:
         """The block of a family: ``model.family[name]``."""
         return self.model.family[family]
 
 
-def build_model(instance: Instance, families: Iterable[str] | None = None) -> BuiltModel:
+SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
+                 "unit: people, money, capacity, input units)", "penalty per unit",
+                 default_weight=1e6)
+
+
+def build_model(
+    instance: Instance,
+    families: Iterable[str] | None = None,
+    *,
+    soft: Iterable[str] = (),
+    soft_penalty: float | None = None,
+) -> BuiltModel:
     """Build the model for ``instance`` with its active families (or only those named in
-    ``families``; ``capacity`` is always included)."""
+    ``families``; ``capacity`` is always included).
+
+    ``soft`` names families whose limits (their ``Family.limits`` constraints) become elastic:
+    each row gets a non-negative slack, and the slacks are penalized in the core term
+    ``shortfall`` with weight ``soft_penalty`` (default 1e6 per unit). The plan is then "the
+    best plan, and what it would take": ``BuiltModel.soft_rows`` says which slack belongs to
+    which family, constraint and index.
+    """
     start = time.perf_counter()
     chosen = _choose(instance, families)
+    soft = list(soft)
+    softenable = {f.name: f for f in chosen if f.limits}
+    for name in soft:
+        if name not in softenable:
+            known = ", ".join(sorted(softenable)) or "(none)"
+            raise KeyError(f"family '{name}' has no limits that can be softened here; "
+                           f"families with limits: {known}")
     model = pyo.ConcreteModel(name=instance.name)
     _build_core(model, instance)
     registry = _Registry()
@@ -175,9 +214,53 @@ def build_model(instance: Instance, families: Iterable[str] | None = None) -> Bu
         for term in fam.terms:
             registry.term_specs[term.name] = (term, fam.name)
         fam.build(model.family[fam.name], Context(model, instance, fam, registry))
-    _close_core(model, instance, registry)
+    rows = _soften(model, [softenable[n] for n in soft], registry)
+    weights = dict(instance.weights)
+    if soft:
+        registry.term_specs[SHORTFALL.name] = (SHORTFALL, "(engine)")
+        weights[SHORTFALL.name] = SHORTFALL.default_weight if soft_penalty is None else float(
+            soft_penalty)
+    _close_core(model, weights, registry)
     return BuiltModel(model, instance, chosen, registry.term_specs,
-                      time.perf_counter() - start)
+                      time.perf_counter() - start, rows, weights)
+
+
+def _soften(m: pyo.ConcreteModel, families: list[Family], registry: _Registry
+            ) -> pd.DataFrame:
+    """Give every row of the named limits a penalized slack (see :func:`build_model`).
+
+    A row ``body <= ub`` becomes ``body - s <= ub``; ``body >= lb`` becomes ``body + s >= lb``;
+    an equality or a range gets one slack per side."""
+    rows: list[tuple[str, str, object, str]] = []
+    cons: list[tuple[Any, int | None, int | None]] = []  # (constraint, upper slack, lower)
+    for fam in families:
+        block = m.family[fam.name]
+        for name in fam.limits:
+            comp = block.component(name)
+            if comp is None:
+                raise FormulationError(f"family {fam.name} declares limit '{name}' but "
+                                       "builds no such constraint")
+            for index, con in comp.items():
+                up = low = None
+                if con.upper is not None:
+                    up = len(rows)
+                    rows.append((fam.name, name, index, "above upper limit"))
+                if con.lower is not None:
+                    low = len(rows)
+                    rows.append((fam.name, name, index, "below lower limit"))
+                cons.append((con, up, low))
+    m.shortfall = pyo.Var(range(len(rows)), within=pyo.NonNegativeReals)
+    for con, up, low in cons:
+        body = con.body
+        if up is not None:
+            body = body - m.shortfall[up]
+        if low is not None:
+            body = body + m.shortfall[low]
+        con.set_value((con.lower, body, con.upper))
+    if rows:
+        registry.terms[SHORTFALL.name].append(pyo.quicksum(m.shortfall.values()))
+    return pd.DataFrame(rows, columns=["family", "constraint", "index", "sense"]).assign(
+        slack=range(len(rows)))
 
 
 def _choose(instance: Instance, names: Iterable[str] | None) -> list[Family]:
@@ -242,7 +325,8 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance) -> None:
         - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ())))
 
 
-def _close_core(m: pyo.ConcreteModel, instance: Instance, registry: _Registry) -> None:
+def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: _Registry
+                ) -> None:
     outputs = registry.outputs
     m.site_output_within_capacity = pyo.Constraint(
         [s for s in m.sites if s in outputs],
@@ -253,7 +337,6 @@ def _close_core(m: pyo.ConcreteModel, instance: Instance, registry: _Registry) -
     m.objective_terms = pyo.Expression(
         m.terms, rule=lambda m, t: pyo.quicksum(registry.terms.get(t, []))
     )
-    weights = instance.weights
     m.objective = pyo.Objective(
         expr=pyo.quicksum(weights[t] * m.objective_terms[t] for t in names if weights[t] != 0),
         sense=pyo.minimize,

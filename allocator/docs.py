@@ -68,6 +68,9 @@ def family_markdown(fam: Family, level: int = 2) -> str:
     if fam.math:
         parts.append(inspect.cleandoc(fam.math) + "\n")
     parts.append(symbol_table(fam.symbols))
+    if fam.limits:
+        parts.append("\nLimits that `--soft` can make elastic: "
+                     + ", ".join(f"`{c}`" for c in fam.limits) + ".\n")
     if fam.terms:
         parts.append("\nObjective terms (weight in `[objective]` of instance.toml):\n\n"
                      "| term | unit | default weight | meaning |\n|---|---|---|---|")

@@ -123,6 +123,9 @@ class Family:
     options: tuple[Option, ...] = ()
     terms: tuple[Term, ...] = ()
     symbols: tuple[Symbol, ...] = ()
+    #: names of its constraints that are limits (talent, funding, supply, demand, policy):
+    #: ``build_model(soft=[name])`` makes them elastic with penalized slacks
+    limits: tuple[str, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
     #: result rows for the shared tables ("flows", "resources"), from the solved block

@@ -130,6 +130,8 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "objective": _objective_table(built),
         "industries": _industry_table(built, allocation),
     }
+    if len(built.soft_rows):
+        tables["shortfalls"] = _shortfall_table(built)
     for name, parts in shared.items():
         tables[name] = pd.concat(parts, ignore_index=True)
     return tables
@@ -160,8 +162,17 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return df.reindex(columns=columns)
 
 
+def _shortfall_table(built: BuiltModel) -> pd.DataFrame:
+    rows = built.soft_rows
+    amount = _clean([pyo.value(built.model.shortfall[k]) for k in rows["slack"]])
+    out = rows.drop(columns="slack").assign(amount=amount)
+    out["index"] = [",".join(map(str, i)) if isinstance(i, tuple) else str(i)
+                    for i in out["index"]]
+    return out[out["amount"] > 0].reset_index(drop=True)
+
+
 def _objective_table(built: BuiltModel) -> pd.DataFrame:
-    m, weights = built.model, built.instance.weights
+    m, weights = built.model, built.weights
     rows = []
     for name, (term, family) in built.terms.items():
         value = float(pyo.value(m.objective_terms[name]))
@@ -212,7 +223,8 @@ def _summary(result: Result) -> dict[str, Any]:
                       "note": s.reason or ("" if s.family in built.families else "not built"),
                       "source": s.family.source or "allocator.models"}
                      for s in inst.families],
-        "weights": inst.weights,
+        "weights": built.weights,
+        "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
                     "families": inst.family_options},
         "units": inst.settings["units"],

@@ -51,6 +51,7 @@ FAMILY = Family(
             "capacity covers final plus intermediate demand.",
     math=__doc__ or "",
     build=build,
+    limits=("capacity_covers_requirement",),
     optional=False,
     terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
                 "money"),),

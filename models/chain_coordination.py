@@ -116,6 +116,7 @@ FAMILY = Family(
             "distance and with crossing a group border.",
     math=__doc__ or "",
     build=build,
+    limits=("chain_coordination_inflow",),
     report=report,
     requires=("chain",),
     columns={"industries": (

@@ -96,6 +96,7 @@ FAMILY = Family(
             "what it receives from the national guidance fund.",
     math=__doc__ or "",
     build=build,
+    limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
     report=report,
     options=(
         Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "

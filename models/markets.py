@@ -110,6 +110,7 @@ FAMILY = Family(
             "cost per unit and km.",
     math=__doc__ or "",
     build=build,
+    limits=("markets_demand_met",),
     report=report,
     requires=("markets",),
     options=(

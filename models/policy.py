@@ -68,6 +68,7 @@ FAMILY = Family(
             "asked (equity).",
     math=__doc__ or "",
     build=build,
+    limits=("policy_focus_limit", "policy_equity_floor"),
     report=report,
     options=(
         Option("max_industries", int, 0, "focus limit for regions whose max_industries is "

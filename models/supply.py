@@ -142,6 +142,8 @@ FAMILY = Family(
             "cap; optional domestic-share floor.",
     math=__doc__ or "",
     build=build,
+    limits=("supply_covers_need_national", "supply_covers_need_regional",
+            "supply_imports_within_cap", "supply_domestic_share_met"),
     report=report,
     requires=("inputs", "input_need"),
     symbols=(

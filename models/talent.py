@@ -75,6 +75,7 @@ FAMILY = Family(
     summary="Talent needed by hosted capacity stays within each region's supply, per class.",
     math=__doc__ or "",
     build=build,
+    limits=("talent_within_supply",),
     report=report,
     requires=("talent_supply", "talent_need"),
     symbols=(

@@ -1,0 +1,46 @@
+"""Softened limits: the best plan, and what it would take (build_model(soft=...))."""
+
+import pytest
+from support import hosted
+
+import allocator
+
+NEV = """
+id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
+nev,NEV,10,4,1,5,1
+"""
+# A has one engineer, B none; 10 units need 10 engineers: infeasible as a hard limit.
+SUPPLY = "region,talent_class,supply\nA,eng,1\n"
+NEED = "industry,talent_class,need\nnev,eng,1\n"
+
+
+def test_hard_limit_is_infeasible(tiny):
+    folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED)
+    r = allocator.solve(allocator.build_model(allocator.load_instance(folder),
+                                              ["capacity", "talent"]))
+    assert r.status == "infeasible"
+
+
+@pytest.mark.parametrize("penalty", [1e6, 100.0])
+def test_soft_limit_reports_the_shortfall(tiny, penalty):
+    # Whatever the split, 10 units need 10 engineers and 1 exists: shortfall 9.
+    # Cheapest plan: A alone, 5 + 10 = 15; objective 15 + 9 * penalty.
+    folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED)
+    built = allocator.build_model(allocator.load_instance(folder), ["capacity", "talent"],
+                                  soft=["talent"], soft_penalty=penalty)
+    r = allocator.solve(built, allocator.SolverOptions(mip_gap=0))
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(15 + 9 * penalty)
+    assert hosted(r) == {("nev", "A")}
+    short = r.tables["shortfalls"]
+    assert short[["family", "constraint", "index", "sense"]].values.tolist() == [
+        ["talent", "talent_within_supply", "A,eng", "above upper limit"]]
+    assert short["amount"].tolist() == pytest.approx([9.0])
+    # B has no supply row: 0 people. A row appears only once some site may need talent.
+    assert r.summary["soft"] == ["talent"]
+
+
+def test_soft_needs_a_family_with_limits(tiny):
+    inst = allocator.load_instance(tiny(industries=NEV))
+    with pytest.raises(KeyError, match="no limits"):
+        allocator.build_model(inst, ["capacity", "duplication"], soft=["duplication"])
