@@ -7,7 +7,11 @@ Tables (each a DataFrame, written as CSV):
 * ``flows``: every positive flow of every family (chain coordination, market shipments), with
   its distance, border crossing, unit cost and cost;
 * ``regions``: long form, per region and resource (talent class, funding, key input, policy
-  limit): used against available, and the slack;
+  limit, demand): used against available, and the slack; ``constraint`` names the Pyomo
+  row(s) whose right-hand side is the limit (joined by `` + `` when one number is the limit of
+  several rows; a variable stands for its upper bound); ``shadow_price`` and
+  ``shadow_price_unit`` (added by :mod:`allocator.shadow`) say what one more unit of the limit
+  would save;
 * ``objective``: term, family, unit, weight, value (unweighted) and weighted value;
 * ``industries``: per industry: candidate regions, host regions against target, capacity
   against requirement.
@@ -34,6 +38,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import BuiltModel, Context
+from allocator.data import Instance
 from allocator.solve import SolveOutcome, SolverOptions
 
 TABLE_FILES = ("allocation", "flows", "regions", "objective", "industries")
@@ -152,6 +157,15 @@ def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,
         "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
         "cost": used["amount"] * used["unit_cost"], "term": term,
     }, columns=_FLOW_COLUMNS)
+
+
+def capacity_unit(instance: Instance, industry: str) -> str:
+    """The unit of an industry's capacity: industries.csv capacity_unit, else the instance's
+    ``[units] capacity``."""
+    unit = instance.industry["capacity_unit"].get(industry)
+    if isinstance(unit, str) and unit:
+        return unit
+    return str(instance.settings["units"]["capacity"])
 
 
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
