@@ -14,11 +14,14 @@ Tables (each a DataFrame, written as CSV):
   would save;
 * ``objective``: term, family, unit, weight, value (unweighted) and weighted value;
 * ``industries``: per industry: candidate regions, host regions against target, capacity
-  against requirement.
+  against requirement, the unit of capacity;
+* ``geography``: each region's name, group, latitude and longitude (for reports and maps).
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
-options and the SHA-256 of every instance file. A results folder is written to a temporary
-folder beside the target and renamed into place, so it is never left half-written.
+options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
+each, and the summary (:func:`allocator.workbook.write_results_workbook`). A results folder is
+written to a temporary folder beside the target and renamed into place, so it is never left
+half-written.
 """
 
 from __future__ import annotations
@@ -135,6 +138,7 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "objective": _objective_table(built),
         "industries": _industry_table(built, allocation),
     }
+    tables["geography"] = _geography_table(inst)
     if len(built.soft_rows):
         tables["shortfalls"] = _shortfall_table(built)
     for name, parts in shared.items():
@@ -176,6 +180,13 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     return df.reindex(columns=columns)
 
 
+def _geography_table(inst: Instance) -> pd.DataFrame:
+    """Names, groups and coordinates of the regions: what a report needs to draw the plan,
+    carried into the results so that a results folder is readable without its instance."""
+    cols = ["id", "name", "group", "latitude", "longitude"]
+    return inst.tables["regions"][cols].rename(columns={"id": "region"}).reset_index(drop=True)
+
+
 def _shortfall_table(built: BuiltModel) -> pd.DataFrame:
     rows = built.soft_rows
     amount = _clean([pyo.value(built.model.shortfall[k]) for k in rows["slack"]])
@@ -211,6 +222,7 @@ def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame
         "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
         "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
+        "capacity_unit": [capacity_unit(inst, i) for i in inst.industry_ids],
     })
     hosts = allocation[allocation["hosted"] == 1].groupby("industry", sort=False)["region"]
     out["host_regions"] = [" ".join(hosts.get_group(i)) if i in hosts.groups else ""
@@ -259,6 +271,9 @@ def write_results(result: Result, folder: str | Path) -> Path:
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, indent=2, default=_json_default)
             fh.write("\n")
+        from allocator.workbook import write_results_workbook
+
+        write_results_workbook(result.tables, result.summary, tmp / "results.xlsx")
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)
