@@ -296,8 +296,10 @@ def headline(data: ReportData) -> Section:
     obj = data.results.table("objective")
     other = data.against.table("objective") if data.against is not None else pd.DataFrame()
     if not obj.empty:
-        if not other.empty:
+        if not other.empty and data.against is not None:
             sec.blocks.extend(_comparison(data, obj, other))
+            sec.blocks.append(Figure("objective", "Objective by term against "
+                                     f"{data.against.label}", _objective_chart(data, obj, other)))
         else:
             sec.blocks.append(Table(
                 "Objective by term", ["term", "weight", "value", f"weighted ({money})"],
@@ -305,8 +307,6 @@ def headline(data: ReportData) -> Section:
                   fmt(r.weighted)] for r in obj.itertuples(index=False)],
                 "value: the term before weighting (its own unit); weighted: what it adds to "
                 "the objective.", numeric=[False, True, True, True]))
-        sec.blocks.append(Figure("objective", "Objective by term", _objective_chart(data, obj,
-                                                                                    other)))
     return sec
 
 
@@ -320,9 +320,9 @@ def _scarcest(data: ReportData) -> str:
         return ""
     r = top.iloc[0]
     where = "nationally" if r["region"] == "(national)" else f"in {data.region_name(r['region'])}"
-    return (f"The scarcest resource: one more unit ({r['unit']}) of "
-            f"{_describe_limit(data, r['resource'])} {where} would save "
-            f"{fmt(r['shadow_price'])} {data.money} (details under Scarce resources).")
+    return (f"The scarcest resource: one more unit of {_describe_limit(data, r['resource'])} "
+            f"({r['unit']}) {where} would save {fmt(r['shadow_price'])} {data.money} (details "
+            "under Scarce resources).")
 
 
 def _kpis(data: ReportData) -> list[tuple[str, str]]:

@@ -294,7 +294,7 @@ class WorkbookReader(_Reader):
             where = f"{self.path.name}, {cell_name(SETTINGS, row, letter)}"
             if p.column:
                 where += f" ({p.column})"
-            return replace(p, file=SETTINGS, location=where)
+            return replace(p, file=SETTINGS, location=where, row=row)
         sheet = p.file[:-4] if p.file.endswith(".csv") else p.file
         if p.location or sheet not in self.tables_known:
             return p  # not about a sheet (a family file, --family)
