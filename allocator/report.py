@@ -53,6 +53,8 @@ from matplotlib.patches import Rectangle
 from allocator.errors import InputError, Problem
 
 DPI = 110
+#: most regions drawn as columns of a heatmap (national instances have hundreds)
+MAX_COLUMNS = 60
 
 
 # ---------------------------------------------------------------------- data
@@ -443,8 +445,9 @@ def _region_order(data: ReportData, regions: list[str]) -> list[str]:
 def _heatmap(data: ReportData, alloc: pd.DataFrame) -> tuple[bytes, str]:
     industries = list(data.industries.index) if not data.industries.empty else list(
         dict.fromkeys(alloc["industry"]))
-    hosting = alloc.loc[alloc["hosted"] == 1, "region"]
-    regions = _region_order(data, list(dict.fromkeys(hosting)))
+    weight = _shares(alloc[alloc["hosted"] == 1]).groupby("region")["share"].sum()
+    shown = weight.sort_values(ascending=False, kind="stable").index[:MAX_COLUMNS]
+    regions = _region_order(data, list(shown))
     left_out = alloc["region"].nunique() - len(regions)
     cap = alloc.pivot_table(index="industry", columns="region", values="capacity",
                             aggfunc="sum").reindex(index=industries, columns=regions)
@@ -480,7 +483,9 @@ def _heatmap(data: ReportData, alloc: pd.DataFrame) -> tuple[bytes, str]:
                "unit, see the table below), * where some of it exists already. Regions west "
                "to east.")
     if left_out:
-        caption += f" {left_out} regions that host nothing are not shown."
+        caption += (f" {left_out} regions are not shown: those hosting nothing"
+                    + (f", and beyond the {MAX_COLUMNS} with most capacity"
+                       if len(weight) > MAX_COLUMNS else "") + " (all of them: allocation.csv).")
     return _png(fig), caption
 
 
@@ -650,7 +655,10 @@ def resources(data: ReportData) -> Section | None:
 def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
                        ) -> tuple[bytes, str]:
     rows = list(dict.fromkeys(limits["resource"]))
-    regions = _region_order(data, list(dict.fromkeys(limits["region"])))
+    # the regions where most limits bind (all of them on instances of up to 60 regions)
+    binding = (limits["available"] - limits["used"] <= 1e-6 * (1 + limits["available"].abs()))
+    ranked = binding.groupby(limits["region"]).sum().sort_values(ascending=False, kind="stable")
+    regions = _region_order(data, list(ranked.index[:MAX_COLUMNS]))
     key = limits.set_index(["resource", "region"])
     used = key["used"].astype(float)
     avail = key["available"].astype(float)
@@ -682,7 +690,10 @@ def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
     bar = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
     bar.set_label("share used", fontsize=8)
     fig.tight_layout()
-    caption = ("Colour: share of each region's limit that the plan uses (blank: none "
+    more = len(ranked) - len(regions)
+    caption = ((f"The {len(regions)} regions where most limits bind ({more} more in "
+                "regions.csv). " if more > 0 else "")
+               + "Colour: share of each region's limit that the plan uses (blank: none "
                "available). Outlined: binding (all of it used). Number: the shadow price, "
                f"what one more unit would save ({data.money} per person for talent, per unit "
                "of money for funding, per input unit for inputs).")
@@ -706,9 +717,9 @@ def _talent_chart(data: ReportData, talent: pd.DataFrame) -> bytes:
 def _describe_limit(data: ReportData, resource: str) -> str:
     kind, name = resource_label(resource)
     if kind == "talent":
-        return f"{name} (talent)"
+        return f"{name} talent"
     if kind in ("input", "imports"):
-        return f"{name} ({'import cap' if kind == 'imports' else 'input'})"
+        return f"{name} {'import cap' if kind == 'imports' else 'input'}"
     if kind == "demand":
         return f"{data.industry_name(name)} demand"
     return resource.replace("_", " ")

@@ -146,3 +146,11 @@ def test_the_browser_check_catches_what_a_person_would_notice(tmp_path):
     assert any("boom" in e for e in page.errors)
     assert [i["alt"] for i in page.broken_images] == ["gone", ""]
     assert page.network_requests == ["http://127.0.0.1:9/x.png"]
+
+
+def test_a_run_without_a_plan_still_gets_a_report(tiny, tmp_path):
+    out = tmp_path / "none"
+    assert run("solve", str(tiny(industries=NEV)), "--time-limit", "0", "-o",
+               str(out)).returncode == 3
+    page, charts = write_report(out)
+    assert "No plan was found" in page.read_text(encoding="utf-8") and charts == []
