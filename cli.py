@@ -224,5 +224,9 @@ def render_summary(result: Any) -> str:
     return "\n".join(lines)
 
 
+from allocator.planner_cli import register  # noqa: E402 (report, convert)
+
+register(main, _guard)
+
 if __name__ == "__main__":
     main()

@@ -42,8 +42,13 @@ __all__ = [
 ]
 
 
-def solve(built: BuiltModel, options: SolverOptions | None = None) -> Result:
+def solve(built: BuiltModel, options: SolverOptions | None = None, *,
+          shadow_prices: bool = True) -> Result:
     """Solve a built model with HiGHS; returns the result tables and summary.
+
+    With a plan and ``shadow_prices`` (the default), the LP with hosting fixed is re-solved and
+    the ``regions`` table gains ``shadow_price`` and ``shadow_price_unit`` (see
+    :mod:`allocator.shadow`).
 
     When the instance is infeasible, ``result.outcome.message`` names the families whose
     constraints conflict (see :func:`allocator.diagnose.conflicting_families`).
@@ -56,7 +61,12 @@ def solve(built: BuiltModel, options: SolverOptions | None = None) -> Result:
         names = conflicting_families(built.instance, [f.name for f in built.families],
                                      resolved)
         outcome.message = describe_conflict(names)
-    return collect(built, outcome, resolved)
+    result = collect(built, outcome, resolved)
+    if shadow_prices:
+        from allocator.shadow import add_shadow_prices
+
+        add_shadow_prices(result)
+    return result
 
 
 def solve_instance(

@@ -7,14 +7,21 @@ Tables (each a DataFrame, written as CSV):
 * ``flows``: every positive flow of every family (chain coordination, market shipments), with
   its distance, border crossing, unit cost and cost;
 * ``regions``: long form, per region and resource (talent class, funding, key input, policy
-  limit): used against available, and the slack;
+  limit, demand): used against available, and the slack; ``constraint`` names the Pyomo
+  row(s) whose right-hand side is the limit (joined by `` + `` when one number is the limit of
+  several rows; a variable stands for its upper bound); ``shadow_price`` and
+  ``shadow_price_unit`` (added by :mod:`allocator.shadow`) say what one more unit of the limit
+  would save;
 * ``objective``: term, family, unit, weight, value (unweighted) and weighted value;
 * ``industries``: per industry: candidate regions, host regions against target, capacity
-  against requirement.
+  against requirement, the unit of capacity;
+* ``geography``: each region's name, group, latitude and longitude (for reports and maps).
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
-options and the SHA-256 of every instance file. A results folder is written to a temporary
-folder beside the target and renamed into place, so it is never left half-written.
+options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
+each, and the summary (:func:`allocator.workbook.write_results_workbook`). A results folder is
+written to a temporary folder beside the target and renamed into place, so it is never left
+half-written.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import BuiltModel, Context
+from allocator.data import Instance
 from allocator.solve import SolveOutcome, SolverOptions
 
 TABLE_FILES = ("allocation", "flows", "regions", "objective", "industries")
@@ -130,6 +138,7 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "objective": _objective_table(built),
         "industries": _industry_table(built, allocation),
     }
+    tables["geography"] = _geography_table(inst)
     if len(built.soft_rows):
         tables["shortfalls"] = _shortfall_table(built)
     for name, parts in shared.items():
@@ -154,12 +163,28 @@ def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,
     }, columns=_FLOW_COLUMNS)
 
 
+def capacity_unit(instance: Instance, industry: str) -> str:
+    """The unit of an industry's capacity: industries.csv capacity_unit, else the instance's
+    ``[units] capacity``."""
+    unit = instance.industry["capacity_unit"].get(industry)
+    if isinstance(unit, str) and unit:
+        return unit
+    return str(instance.settings["units"]["capacity"])
+
+
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=columns)
     df = pd.concat(parts, ignore_index=True)
     return df.reindex(columns=columns)
+
+
+def _geography_table(inst: Instance) -> pd.DataFrame:
+    """Names, groups and coordinates of the regions: what a report needs to draw the plan,
+    carried into the results so that a results folder is readable without its instance."""
+    cols = ["id", "name", "group", "latitude", "longitude"]
+    return inst.tables["regions"][cols].rename(columns={"id": "region"}).reset_index(drop=True)
 
 
 def _shortfall_table(built: BuiltModel) -> pd.DataFrame:
@@ -197,6 +222,7 @@ def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame
         "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
         "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
+        "capacity_unit": [capacity_unit(inst, i) for i in inst.industry_ids],
     })
     hosts = allocation[allocation["hosted"] == 1].groupby("industry", sort=False)["region"]
     out["host_regions"] = [" ".join(hosts.get_group(i)) if i in hosts.groups else ""
@@ -245,6 +271,9 @@ def write_results(result: Result, folder: str | Path) -> Path:
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, indent=2, default=_json_default)
             fh.write("\n")
+        from allocator.workbook import write_results_workbook
+
+        write_results_workbook(result.tables, result.summary, tmp / "results.xlsx")
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)

@@ -55,6 +55,8 @@ class RawInstance:
     tables: dict[str, pd.DataFrame]
     files: dict[str, str] = field(default_factory=dict)  # table or toml -> path relative
     hashes: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
+    #: every table's cells as read, as text (index = spreadsheet row): what `convert` copies
+    text: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def read_instance(
@@ -63,14 +65,18 @@ def read_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
 ) -> RawInstance:
-    """Read and validate the instance folder at ``path``.
+    """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
     ``extra_families`` (files or :class:`Family` objects) join or replace families by name,
     after those listed in ``instance.toml``; ``without`` switches families off by name.
     Raises :class:`InputError` with every problem found.
     """
-    reader = _Reader(Path(path))
-    return reader.run(list(extra_families), list(without))
+    path = Path(path)
+    if path.suffix.lower() == ".xlsx" and not path.is_dir():
+        from allocator.workbook import WorkbookReader  # the same checks, cells from sheets
+
+        return WorkbookReader(path).run(list(extra_families), list(without))
+    return _Reader(path).run(list(extra_families), list(without))
 
 
 class _Reader:
@@ -79,6 +85,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.hashes: dict[str, str] = {}
         self.files: dict[str, str] = {}
+        self.text: dict[str, pd.DataFrame] = {}
         #: every family known to this run (default, loaded from files), switched off or not
         self.known_families: dict[str, Family] = {}
 
@@ -95,8 +102,7 @@ class _Reader:
 
     # ------------------------------------------------------------------ orchestration
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
-        if not self.path.is_dir():
-            raise InputError([Problem(str(self.path), "instance folder does not exist")])
+        self._check_path()
         settings = self._read_toml()
         families = self._families(settings, extra, without)
         # tables and columns of every known family, switched off or not, are valid input
@@ -112,7 +118,11 @@ class _Reader:
         if self.problems:
             raise InputError(_ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
-                           self.hashes)
+                           self.hashes, self.text)
+
+    def _check_path(self) -> None:
+        if not self.path.is_dir():
+            raise InputError([Problem(str(self.path), "instance folder does not exist")])
 
     # ------------------------------------------------------------------ instance.toml
     def _read_toml(self) -> dict[str, Any]:
@@ -178,12 +188,16 @@ class _Reader:
             self.add(TOML, str(exc), column="families.without")
             return compose(base, loaded, [d for d in drop if d != "capacity"])
 
+    def _root(self) -> Path:
+        """The folder that paths in the settings are relative to."""
+        return self.path.resolve()
+
     def _inside(self, rel: object, key: str) -> Path | None:
         """Resolve a path given in instance.toml; it must stay inside the instance folder."""
         if not isinstance(rel, str) or not rel:
             self.add(TOML, "expected a relative path (text)", column=key, value=rel)
             return None
-        root = self.path.resolve()
+        root = self._root()
         target = (root / rel).resolve()
         if root != target and root not in target.parents:
             self.add(TOML, "path points outside the instance folder; copy the file into the "
@@ -262,21 +276,12 @@ class _Reader:
     ) -> dict[str, pd.DataFrame]:
         tables: dict[str, pd.DataFrame] = {}
         for spec in schema.values():
-            if spec.name in paths:
-                target = self._inside(paths[spec.name], f"tables.{spec.name}")
-                if target is None:
-                    continue
-                file = str(target.relative_to(self.path.resolve()))
-            else:
-                target, file = self.path / spec.file, spec.file
-            if not target.is_file():
-                if spec.required:
-                    self.add(file, "required file is missing")
+            found = self._read_raw(spec, paths)
+            if found is None:
                 continue
-            df = self._read_csv(target, file)
-            if df is None:
-                continue
+            df, file = found
             self.files[spec.name] = file
+            self.text[spec.name] = df
             typed = self._parse(df, spec, file)
             if typed is not None:
                 tables[spec.name] = typed
@@ -286,6 +291,24 @@ class _Reader:
                     self.add(self.file_of(other), f"file is missing: {self.file_of(spec.name)} "
                              "needs it")
         return tables
+
+    def _read_raw(self, spec: TableSpec, paths: dict[str, Any]
+                  ) -> tuple[pd.DataFrame, str] | None:
+        """A table's cells as text (index = spreadsheet row) and the file they came from;
+        None when absent (a problem is added if it is required) or unreadable."""
+        if spec.name in paths:
+            target = self._inside(paths[spec.name], f"tables.{spec.name}")
+            if target is None:
+                return None
+            file = str(target.relative_to(self._root()))
+        else:
+            target, file = self.path / spec.file, spec.file
+        if not target.is_file():
+            if spec.required:
+                self.add(file, "required file is missing")
+            return None
+        df = self._read_csv(target, file)
+        return None if df is None else (df, file)
 
     def _read_csv(self, target: Path, file: str) -> pd.DataFrame | None:
         data = target.read_bytes()

@@ -22,10 +22,12 @@ is used at its full rate, so the chain's intermediate demand is counted on capac
 
 from __future__ import annotations
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.family import Family, Symbol, Term
+from allocator.results import capacity_unit
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -45,6 +47,27 @@ def build(b: pyo.Block, ctx: Context) -> None:
     ctx.add_term("investment", pyo.quicksum(ctx.site_investment[s] for s in sites.index))
 
 
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    """National final demand as a limit (a floor: used = capacity left for final demand after
+    downstream use, available = final demand), so that its shadow price (what one more unit
+    of national demand costs) has a row in regions.csv."""
+    inst = ctx.instance
+    ids = inst.industry_ids
+    demand = inst.final_demand
+    con = b.capacity_covers_requirement
+    located = set(inst.table("markets")["industry"]) if "markets" in ctx.model.families else set()
+    return {"resources": pd.DataFrame({
+        "family": "capacity", "region": "(national)",
+        "resource": [f"demand:{i}" for i in ids],
+        "used": [pyo.value(ctx.capacity_surplus[i]) + float(demand[i]) for i in ids],
+        "available": [float(demand[i]) for i in ids],
+        "unit": [capacity_unit(inst, i) for i in ids],
+        # where markets.csv locates the demand, the national demand is their sum: the
+        # markets family's rows carry the price (this row and theirs move together)
+        "constraint": ["" if i in located else con[i].name for i in ids],
+    })}
+
+
 FAMILY = Family(
     name="capacity",
     summary="Capacity only where hosted, within [minimum scale, site max]; national "
@@ -52,6 +75,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("capacity_covers_requirement",),
+    report=report,
     optional=False,
     terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
                 "money"),),

@@ -83,11 +83,28 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         fund = sum(pyo.value(v[r]) or 0.0 for v in (b.fund_general, b.fund_reserved) if r in v)
         used.append(pyo.value(con.body) + fund)
         available.append(float(budget[r]) + fund)
-    return {"resources": pd.DataFrame({
+    rows = pd.DataFrame({
         "family": "funding", "region": regions, "resource": "funding", "used": used,
         "available": available, "unit": ctx.instance.money,
         "constraint": [b.funding_within_budget[r].name for r in regions],
-    })}
+    })
+    # the national guidance fund, general and reserved share: its shadow price is what one
+    # more unit of the fund would save
+    fund = float(ctx.options["national_fund"])
+    share = float(ctx.options["slow_return_reserved_share"])
+    national = [(con, var, resource, limit) for con, var, resource, limit in (
+        (b.funding_general_total, b.fund_general, "national_fund", (1 - share) * fund),
+        (b.funding_reserved_total, b.fund_reserved, "national_fund:reserved", share * fund),
+    ) if len(con)]
+    extra = pd.DataFrame({
+        "family": "funding", "region": "(national)",
+        "resource": [resource for _, _, resource, _ in national],
+        "used": [sum(pyo.value(v) or 0.0 for v in var.values()) for _, var, _, _ in national],
+        "available": [limit for _, _, _, limit in national],
+        "unit": ctx.instance.money,
+        "constraint": [con.name for con, _, _, _ in national],
+    })
+    return {"resources": pd.concat([rows, extra], ignore_index=True)}
 
 
 FAMILY = Family(

@@ -34,7 +34,7 @@ import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.family import Family, Option, Symbol, Term
-from allocator.results import flow_table
+from allocator.results import capacity_unit, flow_table
 
 
 def ship_arcs(ctx: Context) -> pd.DataFrame:
@@ -101,7 +101,24 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     arcs = b._arcs
     amount = [pyo.value(b.ship[k])
               for k in zip(arcs["industry"], arcs["from"], arcs["to"], strict=True)]
-    return {"flows": flow_table("markets", "transport", arcs, "industry", amount)}
+    flows = flow_table("markets", "transport", arcs, "industry", amount)
+    # each market's demand as a limit (a floor: used = delivered, available = demand), so
+    # that its shadow price (what one more unit of demand costs) has a row in regions.csv; a
+    # market's demand is also part of the industry's national demand, the right-hand side of
+    # capacity_covers_requirement: one more unit moves both rows
+    con = b.markets_demand_met
+    keys = list(con)
+    national = ctx.model.family["capacity"].capacity_covers_requirement
+    delivered = arcs.assign(amount=amount).groupby(["industry", "to"])["amount"].sum()
+    rows = pd.DataFrame({
+        "family": "markets", "region": [m for _, m in keys],
+        "resource": [f"demand:{i}" for i, _ in keys],
+        "used": [float(delivered.get((i, m), 0.0)) for i, m in keys],
+        "available": [float(con[k].lower) for k in keys],
+        "unit": [capacity_unit(ctx.instance, i) for i, _ in keys],
+        "constraint": [f"{con[k].name} + {national[k[0]].name}" for k in keys],
+    })
+    return {"flows": flows, "resources": rows}
 
 
 FAMILY = Family(

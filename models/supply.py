@@ -129,10 +129,13 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
             imp = [pyo.value(b.imports[k]) or 0.0]
         if imp:
             cap = inputs.at[k, "import_cap"]
+            # the cap is a row for non-tradable inputs, the bound of imports[k] otherwise
+            limit = "" if pd.isna(cap) else (
+                b.imports[k].name if k in b.imports else b.supply_imports_within_cap[k].name)
             rows.append({"family": "supply", "region": "(national)",
                          "resource": f"imports:{k}", "used": sum(imp),
                          "available": float("inf") if pd.isna(cap) else float(cap),
-                         "unit": "input units", "constraint": ""})
+                         "unit": "input units", "constraint": limit})
     return {"resources": pd.DataFrame(rows)}
 
 

@@ -1,0 +1,156 @@
+"""The HTML report: self-contained, complete, and seen in a real browser as a person sees it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from browser import find_chromium, inspect_page
+
+from allocator.report import write_report
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "instances" / "china-sei"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "allocator.cli", *args], capture_output=True,
+                          text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory) -> Path:
+    """The bundled instance solved (to a 1% gap, enough to draw it) and its report."""
+    out = tmp_path_factory.mktemp("bundled") / "results"
+    done = run("solve", str(BUNDLED), "-o", str(out), "--gap", "0.01")
+    assert done.returncode == 0, done.stderr
+    done = run("report", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "Report written to" in done.stdout
+    return out
+
+
+def test_the_report_is_one_self_contained_file(bundled):
+    page = (bundled / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "<link" not in page and "@import" not in page
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page), "no network"
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert images and all(src.startswith("data:image/png;base64,") for src in images)
+    charts = sorted(p.name for p in bundled.glob("report-*.png"))
+    assert len(charts) == len(images), "every chart is also a PNG next to the report"
+    assert {"report-map.png", "report-capacity-heatmap.png", "report-resources.png",
+            "report-duplication.png"} <= set(charts)
+
+
+def test_the_report_explains_the_plan(bundled):
+    page = (bundled / "report.html").read_text(encoding="utf-8")
+    for section in ("headline", "map", "allocation", "duplication", "resources", "reproduce"):
+        assert f'<section id="{section}">' in page
+    assert "(industry, region) pairs host" in page
+    assert "What one more unit would save" in page
+    assert "The scarcest resource: one more unit" in page
+    assert "Neighbouring regions that still host the same industry" in page
+    summary = pd.read_json(bundled / "summary.json", typ="series")
+    assert summary["instance"]["sha256"] in page  # how to reproduce it
+    assert summary["software"]["solver"] in page
+
+
+def test_shadow_prices_have_units_in_the_results(bundled):
+    regions = pd.read_csv(bundled / "regions.csv")
+    priced = regions[regions["shadow_price"].notna()]
+    assert len(priced) > 0
+    assert (priced["shadow_price_unit"].str.startswith("CNY 100m per ")).all()
+    talent = priced[priced["resource"].str.startswith("talent:")]
+    assert (talent["shadow_price"] >= 0).all() and (talent["shadow_price"] > 0).any()
+    demand = priced[priced["resource"].str.startswith("demand:")]
+    assert (demand["shadow_price"] < 0).all(), "one more unit of demand costs"
+
+
+def test_a_person_sees_every_chart_and_no_error(bundled, tmp_path):
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed: apt-get install chromium (.ci/run installs "
+                    "it) to look at the report in a real browser")
+    page = inspect_page(bundled / "report.html")
+    assert page.title == "allocator report: china-sei"
+    assert page.errors == [], page.errors
+    assert len(page.images) >= 5
+    assert page.broken_images == [], page.broken_images
+    assert page.network_requests == [], "the page must open offline"
+    assert page.screenshot.startswith(b"\x89PNG") and page.height > 2000
+    (tmp_path / "report.png").write_bytes(page.screenshot)
+
+
+NEV = """
+id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
+nev,NEV,10,4,1,5,1
+"""
+
+
+def test_saving_against_an_evaluated_plan(tiny, tmp_path):
+    # This plan: A alone, 15 (fixed 5 + 10). The compared plan (as `allocator evaluate` would
+    # write it) hosts both regions: investment 2*5 + 10 = 20. Saving 5 (25%), 1 pair differs.
+    out = tmp_path / "plan"
+    assert run("solve", str(tiny(industries=NEV)), "-o", str(out)).returncode == 0
+    other = tmp_path / "status-quo"
+    shutil.copytree(out, other)
+    obj = pd.read_csv(other / "objective.csv")
+    obj.loc[obj["term"] == "investment", ["value", "weighted"]] = 20.0
+    obj.to_csv(other / "objective.csv", index=False)
+    alloc = pd.read_csv(other / "allocation.csv")
+    alloc["hosted"] = 1
+    alloc.to_csv(other / "allocation.csv", index=False)
+    page, charts = write_report(out, tmp_path / "r" / "report.html", against=other)
+    text = page.read_text(encoding="utf-8")
+    assert "Against status-quo: this plan saves 5.00 money (25.0%)." in text
+    assert "1 (industry, region) pairs host differently" in text
+    assert (tmp_path / "r" / "report-objective.png").is_file() and len(charts) >= 4
+
+
+def test_names_and_coordinates_come_from_the_instance_when_not_in_the_results(tiny, tmp_path):
+    folder = tiny(industries=NEV)
+    out = tmp_path / "plan"
+    assert run("solve", str(folder), "-o", str(out)).returncode == 0
+    (out / "geography.csv").unlink()  # a results folder written before geography.csv
+    text = write_report(out)[0].read_text(encoding="utf-8")
+    assert "Alpha" in text and "warning" not in text.split("<main>")[1].split("</section>")[0]
+    changed = tmp_path / "changed"
+    shutil.copytree(folder, changed)
+    (changed / "regions.csv").write_text(
+        (folder / "regions.csv").read_text().replace("Alpha", "Alfa"), encoding="utf-8")
+    text = write_report(out, instance=changed)[0].read_text(encoding="utf-8")
+    assert "is not the one these results were computed on" in text
+
+
+def test_report_of_a_folder_that_is_not_results_exits_2(tmp_path):
+    done = run("report", str(tmp_path))
+    assert done.returncode == 2
+    assert "not a results folder: summary.json is missing" in done.stderr
+
+
+def test_the_browser_check_catches_what_a_person_would_notice(tmp_path):
+    """The check above can fail: a missing image, a console error, a request that leaves the
+    machine are each reported."""
+    if find_chromium() is None:
+        pytest.skip("Chromium is not installed: apt-get install chromium (.ci/run installs "
+                    "it) to look at the report in a real browser")
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><head><title>bad</title></head><body><img src="missing.png" '
+                   'alt="gone"><script>console.error("boom")</script>'
+                   '<img src="http://127.0.0.1:9/x.png"></body></html>', encoding="utf-8")
+    page = inspect_page(bad)
+    assert any("boom" in e for e in page.errors)
+    assert [i["alt"] for i in page.broken_images] == ["gone", ""]
+    assert page.network_requests == ["http://127.0.0.1:9/x.png"]
+
+
+def test_a_run_without_a_plan_still_gets_a_report(tiny, tmp_path):
+    out = tmp_path / "none"
+    assert run("solve", str(tiny(industries=NEV)), "--time-limit", "0", "-o",
+               str(out)).returncode == 3
+    page, charts = write_report(out)
+    assert "No plan was found" in page.read_text(encoding="utf-8") and charts == []
