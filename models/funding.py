@@ -78,15 +78,24 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     budget = ctx.instance.region["funding_budget"].astype(float)
     regions = [r for r in ctx.instance.region_ids if r in b.funding_within_budget]
     used, available = [], []
+    received: dict[str, list[float]] = {"fund_general": [], "fund_reserved": []}
     for r in regions:
         con = b.funding_within_budget[r]
-        fund = sum(pyo.value(v[r]) or 0.0 for v in (b.fund_general, b.fund_reserved) if r in v)
+        for name in received:
+            var = b.component(name)
+            received[name].append(float(pyo.value(var[r]) or 0.0) if r in var else 0.0)
+        fund = received["fund_general"][-1] + received["fund_reserved"][-1]
         used.append(pyo.value(con.body) + fund)
         available.append(float(budget[r]) + fund)
     return {"resources": pd.DataFrame({
         "family": "funding", "region": regions, "resource": "funding", "used": used,
         "available": available, "unit": ctx.instance.money,
         "constraint": [b.funding_within_budget[r].name for r in regions],
+    }), "funding": pd.DataFrame({
+        # what each region receives from the national fund: allocator verify rechecks the
+        # fund's totals and the reserved share from these
+        "region": regions, "budget": [float(budget[r]) for r in regions],
+        "investment": used, **received,
     })}
 
 

@@ -133,7 +133,14 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
                          "resource": f"imports:{k}", "used": sum(imp),
                          "available": float("inf") if pd.isna(cap) else float(cap),
                          "unit": "input units", "constraint": ""})
-    return {"resources": pd.DataFrame(rows)}
+    # every import variable, for allocator verify: tradable inputs nationally, the others by
+    # the region they are brought to
+    imports = [{"input": k, "region": "(national)", "amount": pyo.value(v) or 0.0}
+               for k, v in b.imports.items()]
+    imports += [{"input": k, "region": r, "amount": pyo.value(v) or 0.0}
+                for (k, r), v in b.imports_regional.items()]
+    return {"resources": pd.DataFrame(rows),
+            "imports": pd.DataFrame(imports, columns=["input", "region", "amount"])}
 
 
 FAMILY = Family(
