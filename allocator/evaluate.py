@@ -82,7 +82,7 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
     """The plan file, validated against the instance; raises :class:`InputError` with every
     problem (file, row, column, value). Returns one row per listed pair: industry, region,
     hosted (bool), capacity (NaN: free), row."""
-    from allocator.validation import _Reader, _suggest
+    from allocator.validation import _ordered, _Reader, _suggest
 
     path = Path(path)
     reader = _Reader(path.parent)  # the instance reader's CSV parsing and messages
@@ -92,7 +92,7 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
     raw = reader._read_csv(path, file)
     df = reader._parse(raw, PLAN, file) if raw is not None else None
     if df is None:
-        raise InputError(reader.problems)
+        raise InputError(_ordered(reader.problems))
     sites = instance.sites
     listed_only = instance.settings["sites"]["candidates"] == "listed"
     keep = instance.settings["sites"]["brownfield"] == "keep"
@@ -115,7 +115,7 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
                    "\"listed\"" if listed_only else "sites.csv forbids it (allowed = false)")
             if hosted:
                 reader.add(file, f"{pair[1]} may not host {pair[0]}: the pair is not a "
-                           f"candidate site ({why})", row=int(row), column="region",
+                           f"candidate site: {why}", row=int(row), column="region",
                            value=pair[1])
             continue
         site = sites.loc[pair]
@@ -137,7 +137,7 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
                        "instance keeps ([sites] brownfield = \"keep\")", row=int(row),
                        column="capacity", value=cap)
     if reader.problems:
-        raise InputError(reader.problems)
+        raise InputError(_ordered(reader.problems))
     out = df.assign(row=df.index)
     out["hosted"] = out["hosted"].fillna(True).astype(bool)
     out["capacity"] = out["capacity"].astype(float)

@@ -104,3 +104,20 @@ def test_the_readme_demo_command_works(tmp_path):
     assert "nev" in done.stdout and "candidates" in done.stdout
     checked = run("verify", str(root / "instances" / "china-sei"), str(tmp_path / "r"))
     assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the README's status-quo walk-through: evaluate the plan, compare, verify
+    inst, opt, sq = root / "instances" / "china-sei", tmp_path / "r", tmp_path / "sq"
+    done = run("evaluate", str(inst), str(inst / "plans" / "status-quo.csv"), "-o", str(sq),
+               "--optimum", str(opt))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "the plan is INFEASIBLE" in done.stdout
+    assert "talent.talent_within_supply" in done.stdout
+    assert "Gap to the optimum" in done.stdout and "site_excess" in done.stdout
+    summary = json.loads((sq / "summary.json").read_text())
+    assert summary["plan"]["feasible"] is False and summary["plan"]["pairs"] == 123
+    hosts = {line.split(",")[0]: int(line.split(",")[3]) for line in
+             (sq / "industries.csv").read_text().splitlines()[1:]}
+    assert hosts["nev"] == 22 and hosts["ic_fab"] == 13
+    assert run("compare", str(sq), str(opt)).returncode == 0
+    checked = run("verify", str(inst), str(sq))
+    assert checked.returncode == 0, checked.stdout
+    assert "only with the shortfalls" in checked.stdout
