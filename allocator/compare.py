@@ -57,7 +57,7 @@ def read(folder: str | Path) -> Results:
         raise InputError([Problem(str(path), "not a results folder with a plan (missing "
                                   + ", ".join(missing) + ")")])
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    return Results(path.resolve(), summary, pd.read_csv(path / "objective.csv"),
+    return Results(path, summary, pd.read_csv(path / "objective.csv"),
                    pd.read_csv(path / "allocation.csv"))
 
 
