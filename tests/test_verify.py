@@ -264,6 +264,16 @@ def test_catches_an_objective_that_does_not_match_the_plan(copy, solved):
     assert verify(solved[0], out).ok
 
 
+def test_flows_of_a_family_that_is_not_active_are_a_problem(copy, solved):
+    out = copy()
+    _edit(out, "flows", lambda df: pd.concat([df, pd.DataFrame([{
+        "family": "pilot_bases", "industry": "up", "from": "C", "to": "C",
+        "amount": 0.0}])], ignore_index=True))
+    report = verify(solved[0], out)
+    assert not report.ok
+    assert any("family pilot_bases, which is not active" in p for p in report.problems)
+
+
 def test_an_option_the_solve_read_differently_is_a_problem(copy, solved):
     out = copy()
     summary = json.loads((out / "summary.json").read_text())

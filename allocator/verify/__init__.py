@@ -296,13 +296,18 @@ def verify(instance: str | Path, results: str | Path,
     rules.engine(engine)
     report.checked[ENGINE] = "core rules (allocator/verify/rules.py)"
     toml = data.settings
+    names = {f["name"] for f in active}
+    for family in sorted(set(run.flows["family"]) - names):
+        report.problems.append(f"flows.csv has flows of the family {family}, which is not "
+                               "active in summary.json")
     for fam in active:
         name = fam["name"]
-        options = _options(name, summary, toml, report)
+        builtin = fam.get("source", "allocator.models") == "allocator.models"
+        options = _options(name, summary, toml, report, builtin)
         if name in hooks:
             hooks[name](Check(run, name, options))
             report.checked[name] = f"its own check ({fam.get('source')})"
-        elif fam.get("source", "allocator.models") == "allocator.models" and name in rules.RULES:
+        elif builtin and name in rules.RULES:
             rules.RULES[name](Check(run, name, options))
             report.checked[name] = "built-in rules"
         elif name not in report.unchecked:
@@ -401,8 +406,8 @@ def _recorded(res: ResultsData) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: Report
-             ) -> dict[str, Any]:
+def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: Report,
+             builtin: bool) -> dict[str, Any]:
     """The family's options: instance.toml's value where given, else the default (the
     checker's own copy for built-in families, else what the solve recorded). A recorded
     value that disagrees is a problem: the solve read the instance differently."""
@@ -410,7 +415,7 @@ def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: R
 
     recorded = summary.get("options", {}).get("families", {}).get(name, {})
     given = toml.get(name, {}) if isinstance(toml.get(name), dict) else {}
-    defaults = DEFAULT_OPTIONS.get(name, recorded)
+    defaults = DEFAULT_OPTIONS.get(name, recorded) if builtin else recorded
     options = {**defaults, **given}
     for key, value in options.items():
         if key in recorded and recorded[key] != value:
