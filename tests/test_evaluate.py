@@ -61,7 +61,7 @@ def test_a_plan_that_breaks_talent_comes_back_with_the_shortfall(tiny):
 def test_a_feasible_plan_costs_what_the_optimum_costs_when_it_is_the_optimum(tiny, tmp_path):
     # The optimum is A alone: 5 + 10 = 15. Evaluating the optimal allocation gives it back.
     folder = make(tiny)
-    best = allocator.solve_instance(folder, allocator.SolverOptions(mip_gap=0))
+    best = verified(folder, allocator.solve_instance(folder, allocator.SolverOptions(mip_gap=0)))
     assert best.objective == pytest.approx(15.0)
     alloc = best.tables["allocation"][["industry", "region", "hosted", "capacity"]]
     path = folder / "best.csv"
@@ -173,8 +173,8 @@ def test_compare_prints_terms_and_the_pairs_that_change(tiny, tmp_path):
     inst = allocator.load_instance(folder)
     ev = evaluate(inst, plan(folder, "industry,region,capacity\nnev,B,10"), penalty=1000.0)
     a = ev.result.write(tmp_path / "plan")
-    b = allocator.solve_instance(folder, allocator.SolverOptions(mip_gap=0)).write(
-        tmp_path / "best")
+    b = verified(folder, allocator.solve_instance(folder, allocator.SolverOptions(
+        mip_gap=0))).write(tmp_path / "best")
     c = compare(a, b)
     terms = c.terms.set_index("term")
     assert terms.at["investment", "difference"] == pytest.approx(0.0)

@@ -261,7 +261,7 @@ def test_adding_a_constraint_never_lowers_the_optimum(spec, data):
             built = allocator.build_model(inst)
             if built.model.hosts[site].lb == 0:
                 built.model.forbid = pyo.Constraint(expr=built.model.hosts[site] == 0)
-                cut = allocator.solve(built, EXACT)
+                cut = verified(Path(tmp) / "base", allocator.solve(built, EXACT))
                 assert cut.status in ("optimal", "infeasible")
                 if cut.status == "optimal":
                     assert cut.objective >= base.objective - 1e-6 * max(1, abs(base.objective))
@@ -274,7 +274,7 @@ def test_adding_a_constraint_never_lowers_the_optimum(spec, data):
             if more == "supply" and not spec2.input:
                 spec2.input = {"cap": 2, "share": 0, "tradable": True}
                 spec2.input_need = {spec.industries[0]["id"]: 1.0}
-            with_more = solve(spec2, Path(tmp) / "more")
+            with_more = verified(Path(tmp) / "more", solve(spec2, Path(tmp) / "more"))
             assert with_more.status in ("optimal", "infeasible")
             if with_more.status == "optimal":
                 assert with_more.objective >= base.objective - 1e-6 * max(
@@ -299,7 +299,7 @@ def test_scaling_money_by_ten_scales_the_objective_and_keeps_the_plan(spec):
             built = allocator.build_model(allocator.load_instance(folder))
             fix_plan(built, plan.tables["allocation"].assign(
                 hosted=lambda a: a["hosted"].astype(bool)))
-            again = allocator.solve(built, EXACT)
+            again = verified(folder, allocator.solve(built, EXACT))
             assert again.status == "optimal"
             assert again.objective == pytest.approx(expected, rel=1e-6, abs=1e-6)
             assert math.isfinite(again.objective)
