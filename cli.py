@@ -191,6 +191,21 @@ def families(instance: Path | None, math_of: str | None, without: tuple[str, ...
     return 0
 
 
+def _register(cmd: click.Command) -> click.Command:
+    """Guard a command from its own module (allocator.commands) like the ones above."""
+    for sub in getattr(cmd, "commands", {}).values():
+        _register(sub)
+    if cmd.callback is not None and not isinstance(cmd, click.Group):
+        cmd.callback = _guard(cmd.callback)
+    return cmd
+
+
+from allocator.commands import COMMANDS  # noqa: E402  (import, verify, evaluate, compare)
+
+for _command in COMMANDS:
+    main.add_command(_register(_command))
+
+
 def render_summary(result: Any) -> str:
     """The short human summary printed after a solve."""
     s = result.summary
@@ -227,20 +242,6 @@ def render_summary(result: Any) -> str:
                      f"{row.host_regions}")
     return "\n".join(lines)
 
-
-def _register(cmd: click.Command) -> click.Command:
-    """Guard a command from its own module (allocator.commands) like the ones above."""
-    for sub in getattr(cmd, "commands", {}).values():
-        _register(sub)
-    if cmd.callback is not None and not isinstance(cmd, click.Group):
-        cmd.callback = _guard(cmd.callback)
-    return cmd
-
-
-from allocator.commands import COMMANDS  # noqa: E402  (import, verify, evaluate, compare)
-
-for _command in COMMANDS:
-    main.add_command(_register(_command))
 
 if __name__ == "__main__":
     main()
