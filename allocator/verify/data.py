@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -255,8 +256,11 @@ class InstanceData:
 
 
 def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
-    """Read instance.toml and every table of the folder (as given in [tables])."""
+    """Read instance.toml and every table of the folder (as given in [tables]); an ``.xlsx``
+    instance workbook is read through :func:`read_workbook`."""
     folder = Path(path)
+    if folder.suffix.lower() == ".xlsx" and folder.is_file():
+        return read_workbook(folder, extra_tables)
     toml_path = folder / "instance.toml"
     if not toml_path.is_file():
         raise ReadError(f"{folder}: not an instance folder (no instance.toml)")
@@ -277,6 +281,23 @@ def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) ->
         if required not in tables:
             raise ReadError(f"{folder}: {required}.csv is missing")
     return InstanceData(folder.resolve(), settings, tables, files, hashes)
+
+
+def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
+    """An instance workbook, converted to a temporary folder by ``allocator.workbook`` and
+    read like one. That converter is the validated reader, which loads the families'
+    definitions (and with them Pyomo); the checks themselves stay plain pandas."""
+    try:
+        from allocator.workbook import workbook_to_folder  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise ReadError(f"{book}: reading an instance workbook needs allocator.workbook"
+                        ) from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        workbook_to_folder(book, Path(tmp) / "instance")
+        data = read_instance(Path(tmp) / "instance", extra_tables)
+    data.path = book.resolve()
+    data.hashes = {book.name: sha256(book)}
+    return data
 
 
 # ------------------------------------------------------------------------- results
