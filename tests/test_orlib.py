@@ -148,3 +148,19 @@ def test_the_command_line_imports_validates_solves_and_verifies(tmp_path):
     capa = run("import", "orlib-cap", str(DATA / "capa.txt"), "-o", str(tmp_path / "capa"))
     assert capa.returncode == 2
     assert "capa.txt, line 2: value 'capacity'" in capa.stderr
+
+
+@needs_data
+def test_the_benchmark_script_prints_its_table(capsys, tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("orlib_bench", ROOT / "benchmarks" / "orlib.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    table = tmp_path / "table.md"
+    assert bench.main(["cap71", "--time-limit", "60", "--markdown", str(table)]) == 0
+    row = table.read_text().splitlines()[-1]
+    assert row.startswith("| cap71 | 932,615.750 | 932,615.7500 | 0.0e+00 | optimal |")
+    assert row.endswith("| yes |")
+    assert "largest relative difference among optimal solves: 0.0e+00" in capsys.readouterr().out
