@@ -1,7 +1,9 @@
 """The ``allocator`` command: a thin layer over the Python API (``import allocator``).
 
 Exit codes: 0 optimal or within the gap; 1 internal error; 2 bad input or options; 3 time
-limit (the best plan found is still written); 4 infeasible.
+limit (the best plan found is still written); 4 infeasible (allocator evaluate: the plan breaks
+limits); 5 verification failed (allocator verify: a violated constraint, an objective that
+disagrees with summary.json, or an active family it could not check).
 """
 
 from __future__ import annotations
@@ -60,7 +62,9 @@ def main() -> None:
     supply limits.
 
     Exit codes: 0 optimal (or within the gap), 1 internal error, 2 bad input or options,
-    3 time limit (the best plan found is still written), 4 infeasible.
+    3 time limit (the best plan found is still written), 4 infeasible (evaluate: the plan
+    breaks limits), 5 verification failed (verify: a violated constraint, an objective that
+    disagrees, or a family it could not check).
     """
 
 
@@ -185,6 +189,21 @@ def families(instance: Path | None, math_of: str | None, without: tuple[str, ...
     click.echo("\nThe mathematics of each: allocator families --math NAME "
                "(all of it: docs/formulation.md).")
     return 0
+
+
+def _register(cmd: click.Command) -> click.Command:
+    """Guard a command from its own module (allocator.commands) like the ones above."""
+    for sub in getattr(cmd, "commands", {}).values():
+        _register(sub)
+    if cmd.callback is not None and not isinstance(cmd, click.Group):
+        cmd.callback = _guard(cmd.callback)
+    return cmd
+
+
+from allocator.commands import COMMANDS  # noqa: E402  (import, verify, evaluate, compare)
+
+for _command in COMMANDS:
+    main.add_command(_register(_command))
 
 
 def render_summary(result: Any) -> str:

@@ -14,14 +14,55 @@ The Python API is what the command line uses::
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from allocator.build import BuiltModel, Context, build_model
-from allocator.data import Instance, load_instance
-from allocator.errors import InputError, Problem
-from allocator.family import Family, Option, Symbol, Term
-from allocator.results import Result, collect
-from allocator.solve import SolverOptions, solve_model
+if TYPE_CHECKING:
+    from allocator.build import BuiltModel, Context, build_model
+    from allocator.data import Instance, load_instance
+    from allocator.errors import InputError, Problem
+    from allocator.family import Family, Option, Symbol, Term
+    from allocator.results import Result
+    from allocator.solve import SolverOptions
+
+#: where each public name lives. Imported on first use, so that ``import allocator.verify``
+#: (the independent checker) does not pull in Pyomo or HiGHS.
+_LAZY = {
+    "BuiltModel": "allocator.build", "Context": "allocator.build",
+    "build_model": "allocator.build", "Instance": "allocator.data",
+    "load_instance": "allocator.data", "InputError": "allocator.errors",
+    "Problem": "allocator.errors", "Family": "allocator.family", "Option": "allocator.family",
+    "Symbol": "allocator.family", "Term": "allocator.family", "Result": "allocator.results",
+    "collect": "allocator.results", "SolverOptions": "allocator.solve",
+    "solve_model": "allocator.solve",
+}
+
+
+class _Package(types.ModuleType):
+    """The package module. Importing the submodule ``allocator.solve`` sets the package's
+    attribute ``solve`` to that module; the function :func:`solve` below must keep the name
+    (as it did when the submodules were imported eagerly, before the function was defined)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "solve" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'allocator' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "BuiltModel",
@@ -53,6 +94,9 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
     When the instance is infeasible, ``result.outcome.message`` names the families whose
     constraints conflict (see :func:`allocator.diagnose.conflicting_families`).
     """
+    from allocator.results import collect
+    from allocator.solve import SolverOptions, solve_model
+
     resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
     outcome = solve_model(built.model, resolved)
     if outcome.status == "infeasible":
@@ -78,5 +122,8 @@ def solve_instance(
     without: list[str] | None = None,
 ) -> Result:
     """Load, validate, build and solve the instance folder at ``path`` in one call."""
+    from allocator.build import build_model
+    from allocator.data import load_instance
+
     inst = load_instance(path, extra_families=extra_families or (), without=without or ())
     return solve(build_model(inst, families), options)

@@ -29,8 +29,10 @@ components live on its block `model.family[name]`
 (`model.family["talent"].talent_within_supply`), the core ones on the model itself
 (`model.hosts`).
 
-The independent checker (`allocator verify`, when available) restates the same rules in plain
-pandas; if the two ever disagree, one of them is wrong.
+This is the first statement of the formulation. The second is
+[verification.md](verification.md): the rules of the independent checker (`allocator
+verify`), which recomputes every constraint and objective term of a written plan in plain
+pandas, without Pyomo or the solver. If the two ever disagree, one of them is wrong.
 
 ## Notation
 

@@ -14,6 +14,9 @@ EXIT_INTERNAL = 1
 EXIT_BAD_INPUT = 2
 EXIT_TIME_LIMIT = 3
 EXIT_INFEASIBLE = 4
+#: allocator verify: a violated constraint, an objective that disagrees, or a family it
+#: could not check
+EXIT_VERIFY_FAILED = 5
 
 
 @dataclass(frozen=True)

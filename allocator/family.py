@@ -15,7 +15,11 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   shared decisions through :class:`allocator.build.Context` only;
 * ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
   ``resources`` (use of each limited resource against what is available);
-* ``validate(tables, settings)`` (optional): input rules across tables, as problems.
+* ``validate(tables, settings)`` (optional): input rules across tables, as problems;
+* ``check(v)`` (optional): the family's rules restated for ``allocator verify``, which
+  recomputes them from the written result tables with plain pandas (``v`` is an
+  :class:`allocator.verify.Check`). The built-in families' rules live in
+  ``allocator/verify/rules.py``; a family without either is reported as *not checked*.
 
 Families never reach into each other's blocks; they meet through the shared decisions
 (``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
@@ -132,6 +136,9 @@ class Family:
     report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
     #: extra input checks across tables, run during validation; returns problems found
     validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
+    #: allocator verify: recompute this family's constraints and terms from the written
+    #: tables, without Pyomo (see allocator.verify.Check); None: verify cannot check it
+    check: Callable[[Any], None] | None = None
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: where the family was loaded from, for reports

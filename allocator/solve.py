@@ -18,6 +18,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from allocator.errors import EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK, EXIT_TIME_LIMIT
@@ -132,9 +133,10 @@ def compile_model(model: pyo.ConcreteModel) -> StandardForm:
     a = repn.A.tocsc()
     cost = np.zeros(n)
     offset = 0.0
-    if repn.c.shape[0] and n:
-        cost = repn.c.toarray()[0].astype(float)
-        offset = float(repn.c_offset[0])
+    if repn.c.shape[0]:
+        offset = float(repn.c_offset[0])  # also when every variable is fixed (n = 0)
+        if n:
+            cost = repn.c.toarray()[0].astype(float)
     return StandardForm(
         columns=list(cols), rows=[con for con, _ in repn.rows], cost=cost, offset=offset,
         col_lower=lower, col_upper=upper, row_lower=row_lower, row_upper=row_upper,
@@ -196,8 +198,25 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
 def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcome:
     """Solve ``model`` with HiGHS and load the values of the plan into its variables."""
     t0 = time.perf_counter()
-    form = compile_model(model)
+    try:
+        form = compile_model(model)
+    except InfeasibleConstraintException as exc:
+        # a row without variables that cannot hold (e.g. demand for an industry that no
+        # region may host): infeasible whatever the plan, an answer rather than a crash
+        return SolveOutcome(status="infeasible", termination=f"infeasible before solving: "
+                            f"{exc}", has_solution=False, objective=None, bound=None,
+                            gap=None, seconds={"compile": time.perf_counter() - t0},
+                            solver=highs_version())
     t1 = time.perf_counter()
+    if not form.columns:  # every variable fixed (e.g. evaluating a complete plan)
+        load_solution(form, np.zeros(0), model)
+        size = {"variables": 0, "binary": 0, "continuous": 0, "constraints": 0,
+                "nonzeros": 0}
+        return SolveOutcome(status="optimal", termination="Optimal (nothing left to decide)",
+                            has_solution=True, objective=form.offset, bound=form.offset,
+                            gap=0.0, seconds={"handoff": t1 - t0, "compile": t1 - t0,
+                                              "pass": 0.0, "solve": 0.0},
+                            solver=highs_version(), size=size)
     h = make_highs(form, options)
     t2 = time.perf_counter()
     run_status = run_highs(h)

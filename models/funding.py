@@ -74,6 +74,21 @@ def build(b: pyo.Block, ctx: Context) -> None:
     )
 
 
+def received(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    """funding.csv: what each region receives from the national fund (general, reserved),
+    from which allocator verify rechecks the budgets, the fund's totals and the reserved
+    share."""
+    regions = [r for r in ctx.instance.region_ids if r in b.funding_within_budget]
+    got = {name: [float(pyo.value(var[r]) or 0.0) if r in var else 0.0 for r in regions]
+           for name, var in (("fund_general", b.fund_general),
+                             ("fund_reserved", b.fund_reserved))}
+    budget = ctx.instance.region["funding_budget"].astype(float)
+    return {"funding": pd.DataFrame({
+        "region": regions, "budget": [float(budget[r]) for r in regions],
+        "investment": [pyo.value(b.funding_within_budget[r].body) + got["fund_general"][k]
+                       + got["fund_reserved"][k] for k, r in enumerate(regions)], **got})}
+
+
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     budget = ctx.instance.region["funding_budget"].astype(float)
     regions = [r for r in ctx.instance.region_ids if r in b.funding_within_budget]
@@ -114,7 +129,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
-    report=report,
+    report=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
     options=(
         Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "
                "on", unit="money", ge=0),

@@ -82,7 +82,13 @@ def build(b: pyo.Block, ctx: Context) -> None:
     d_im = dict(zip(zip(markets["industry"], markets["region"], strict=True),
                     markets["demand"], strict=True))
 
+    # a market no candidate site can ship to keeps its row (0 >= D: infeasible, or a
+    # shortfall of D when softened) instead of collapsing to the Python value False
+    b._nothing = pyo.Expression(expr=0.0)
+
     def met(_: pyo.Block, i: str, m: str) -> Any:
+        if not into[i, m]:
+            return b._nothing >= d_im[i, m]
         return pyo.quicksum(b.ship[k] for k in into[i, m]) >= d_im[i, m]
 
     b.markets_demand_met = pyo.Constraint(list(into), rule=met)

@@ -45,9 +45,13 @@ def build(b: pyo.Block, ctx: Context) -> None:
     b.policy_focus_limit = pyo.Constraint(
         [r for r in limit.index if r in by_region],
         rule=lambda _, r: pyo.quicksum(x[s] for s in by_region[r]) <= float(limit[r]))
+    # a region that may host nothing keeps its floor row (0 >= M: infeasible, or a
+    # shortfall of M when softened) instead of collapsing to the Python value False
+    b._nothing = pyo.Expression(expr=0.0)
     b.policy_equity_floor = pyo.Constraint(
         list(floor.index),
-        rule=lambda _, r: pyo.quicksum(x[s] for s in by_region.get(r, ())) >= float(floor[r]))
+        rule=lambda _, r: (pyo.quicksum(x[s] for s in by_region[r]) if r in by_region
+                           else b._nothing) >= float(floor[r]))
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:

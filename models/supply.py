@@ -99,6 +99,16 @@ def build(b: pyo.Block, ctx: Context) -> None:
         <= (1 - float(inputs.at[k, "domestic_share_min"])) * need(k))
 
 
+def imported(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    """imports.csv: every import variable (tradable inputs nationally, the others by the
+    region they are brought to), from which allocator verify rechecks the supply rows."""
+    rows = [{"input": k, "region": "(national)", "amount": pyo.value(v) or 0.0}
+            for k, v in b.imports.items()]
+    rows += [{"input": k, "region": r, "amount": pyo.value(v) or 0.0}
+             for (k, r), v in b.imports_regional.items()]
+    return {"imports": pd.DataFrame(rows, columns=["input", "region", "amount"])}
+
+
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     df = uses(ctx)
     inputs = _inputs(ctx)
@@ -147,7 +157,7 @@ FAMILY = Family(
     build=build,
     limits=("supply_covers_need_national", "supply_covers_need_regional",
             "supply_imports_within_cap", "supply_domestic_share_met"),
-    report=report,
+    report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
     requires=("inputs", "input_need"),
     symbols=(
         Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",

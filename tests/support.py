@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 import textwrap
 from pathlib import Path
 
 import allocator
 from allocator.results import Result
+from allocator.verify import verify
 
 #: two regions on the equator, one degree (111.195 km) apart, in different groups
 REGIONS = """
@@ -36,11 +38,23 @@ def write_instance(folder: Path, toml: str = "", **tables: str) -> Path:
 
 
 def solve(folder: Path, families: list[str] | None = None, **options: object) -> Result:
-    """Load, build with only ``families`` (capacity is always in), solve to optimality."""
+    """Load, build with only ``families`` (capacity is always in), solve to optimality; when
+    there is a plan, write it and check it with the independent checker (``verify``)."""
     inst = allocator.load_instance(folder)
     built = allocator.build_model(inst, families)
     opts = allocator.SolverOptions(mip_gap=0.0, **options)  # type: ignore[arg-type]
-    return allocator.solve(built, opts)
+    return verified(folder, allocator.solve(built, opts))
+
+
+def verified(folder: Path, result: Result) -> Result:
+    """Write ``result`` to a temporary folder and assert that ``allocator verify`` accepts
+    it (every constraint recomputed, the objective agrees); returns ``result``."""
+    if result.outcome.has_solution:
+        with tempfile.TemporaryDirectory() as tmp:
+            out = result.write(Path(tmp) / "results")
+            report = verify(folder, out)
+            assert report.ok, report.render()
+    return result
 
 
 def hosted(result: Result) -> set[tuple[str, str]]:

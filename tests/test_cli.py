@@ -36,6 +36,9 @@ def test_solve_writes_every_table_and_exits_0(tiny, tmp_path):
     assert summary["software"]["solver"].startswith("HiGHS")
     assert summary["gap"] == pytest.approx(0.0, abs=1e-9)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")], "temp folder left"
+    checked = run("verify", str(folder), str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "Verified" in checked.stdout
 
 
 def test_bad_input_exits_2_and_names_file_row_column(tiny):
@@ -83,9 +86,10 @@ def test_families_lists_and_prints_math():
     assert run("families", "--math", "nope").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["validate", "solve", "families"])
+@pytest.mark.parametrize("command", ["validate", "solve", "families", "verify", "evaluate",
+                                     "compare", "import orlib-cap"])
 def test_help_explains_every_option_with_its_default(command):
-    done = run(command, "--help")
+    done = run(*command.split(), "--help")
     assert done.returncode == 0
     for line in done.stdout.split("Options:")[1].split("\n  -")[1:]:
         if line.startswith("h, --help"):
@@ -98,3 +102,22 @@ def test_the_readme_demo_command_works(tmp_path):
     done = run("solve", str(root / "instances" / "china-sei"), "-o", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert "nev" in done.stdout and "candidates" in done.stdout
+    checked = run("verify", str(root / "instances" / "china-sei"), str(tmp_path / "r"))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # the README's status-quo walk-through: evaluate the plan, compare, verify
+    inst, opt, sq = root / "instances" / "china-sei", tmp_path / "r", tmp_path / "sq"
+    done = run("evaluate", str(inst), str(inst / "plans" / "status-quo.csv"), "-o", str(sq),
+               "--optimum", str(opt))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "the plan is INFEASIBLE" in done.stdout
+    assert "talent.talent_within_supply" in done.stdout
+    assert "Gap to the optimum" in done.stdout and "site_excess" in done.stdout
+    summary = json.loads((sq / "summary.json").read_text())
+    assert summary["plan"]["feasible"] is False and summary["plan"]["pairs"] == 123
+    hosts = {line.split(",")[0]: int(line.split(",")[3]) for line in
+             (sq / "industries.csv").read_text().splitlines()[1:]}
+    assert hosts["nev"] == 22 and hosts["ic_fab"] == 13
+    assert run("compare", str(sq), str(opt)).returncode == 0
+    checked = run("verify", str(inst), str(sq))
+    assert checked.returncode == 0, checked.stdout
+    assert "only with the shortfalls" in checked.stdout

@@ -7,10 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
-from support import hosted
+from support import hosted, verified
 
 import allocator
+from allocator.verify import verify
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "max_fabs_per_group.py"
 
@@ -41,15 +43,50 @@ def make(tiny, toml: str = ""):
 
 
 def test_without_the_rule(tiny):
-    r = allocator.solve_instance(make(tiny), families=["capacity"])
+    folder = make(tiny)
+    r = verified(folder, allocator.solve_instance(folder, families=["capacity"]))
     assert r.objective == pytest.approx(6.0)
 
 
 def test_the_family_joins_from_the_api(tiny):
-    r = allocator.solve_instance(make(tiny), families=["capacity", "max_fabs_per_group"],
+    folder = make(tiny)
+    r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[EXAMPLE])
     assert r.objective == pytest.approx(13.0)
     assert hosted(r) == {("ic_fab", "A"), ("ic_fab", "B"), ("ic_fab", "D")}
+    verified(folder, r)  # the family's own check= restates the rule for allocator verify
+
+
+def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path):
+    # Move D's fab to C: g1 then has three fabs (A, B, C) against a limit of two.
+    folder = make(tiny)
+    r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
+                                 extra_families=[EXAMPLE])
+    out = r.write(tmp_path / "out")
+    alloc = pd.read_csv(out / "allocation.csv").set_index("region")
+    alloc.loc["C", ["hosted", "capacity"]] = [1, 10.0]
+    alloc.loc["D", ["hosted", "capacity"]] = [0, 0.0]
+    alloc.reset_index().to_csv(out / "allocation.csv", index=False)
+    report = verify(folder, out)
+    assert not report.ok
+    assert report.checked["max_fabs_per_group"].startswith("its own check")
+    broken = [(v.family, v.constraint, v.index, v.amount) for v in report.violations]
+    assert broken == [("max_fabs_per_group", "max_fabs_per_group_limit", "g1", 1.0)]
+    # investment 1 + 2 + 3 = 6 instead of 13: the written objective no longer matches
+    assert report.objective_recomputed == pytest.approx(6.0)
+    assert not report.objective_agrees
+
+
+def test_a_family_without_a_check_is_not_verified(tiny, tmp_path):
+    unchecked = tmp_path / "unchecked.py"
+    unchecked.write_text(EXAMPLE.read_text().replace("    check=check,\n", ""))
+    folder = make(tiny)
+    r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
+                                 extra_families=[unchecked])
+    report = verify(folder, r.write(tmp_path / "out"))
+    assert not report.ok and report.objective_agrees and not report.violations
+    assert "max_fabs_per_group" in report.unchecked
+    assert "NOT CHECKED max_fabs_per_group" in report.render()
 
 
 def test_the_family_joins_from_instance_toml_with_its_options(tiny):
@@ -71,6 +108,11 @@ def test_the_family_joins_from_the_command_line(tiny):
          str(folder / "out")], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "Objective 13.00" in out.stdout
+    checked = subprocess.run(
+        [sys.executable, "-m", "allocator.cli", "verify", str(folder), str(folder / "out")],
+        capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "max_fabs_per_group" in checked.stdout and "its own check" in checked.stdout
     families = subprocess.run(
         [sys.executable, "-m", "allocator.cli", "families", str(folder), "--family",
          str(EXAMPLE)], capture_output=True, text=True, check=True).stdout

@@ -14,9 +14,14 @@ industry the option ``industry`` (default ``ic_fab``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pyomo.environ as pyo
 
 from allocator import Context, Family, Option, Symbol
+
+if TYPE_CHECKING:
+    from allocator.verify import Check
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -32,11 +37,22 @@ def build(b: pyo.Block, ctx: Context) -> None:
     )
 
 
+def check(v: Check) -> None:
+    """The same rule restated for `allocator verify`, from the written plan (plain pandas):
+    in every group, the hosts of the industry are at most the limit."""
+    industry, limit = v.options["industry"], v.options["limit"]
+    hosts = v.hosts[v.hosts.index.get_level_values("industry") == industry]
+    regions = hosts.index.get_level_values("region")
+    per_group = hosts.groupby(v.data.regions["group"].reindex(regions).to_numpy()).sum()
+    v.at_most("max_fabs_per_group_limit", per_group, limit, "regions")
+
+
 FAMILY = Family(
     name="max_fabs_per_group",
     summary="At most N host regions of one industry (chip fabs) per province group.",
     math=__doc__ or "",
     build=build,
+    check=check,
     options=(
         Option("industry", str, "ic_fab", "the industry to cap"),
         Option("limit", int, 2, "most host regions per group", ge=0),
