@@ -349,10 +349,13 @@ def _kpis(data: ReportData) -> list[tuple[str, str]]:
 
 
 def _comparison(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> list[Any]:
+    """The saving term by term. The ``shortfall`` term is a penalty on broken limits, not
+    money: it is left out of the totals and an infeasible plan is said to be one."""
     assert data.against is not None
     money = data.money
-    mine = obj.set_index("term")["weighted"]
-    theirs = other.set_index("term")["weighted"]
+    penalized = SHORTFALL in set(obj["term"]) | set(other["term"])
+    mine = obj.set_index("term")["weighted"].drop(labels=[SHORTFALL], errors="ignore")
+    theirs = other.set_index("term")["weighted"].drop(labels=[SHORTFALL], errors="ignore")
     terms = list(dict.fromkeys([*mine.index, *theirs.index]))
     rows = []
     for t in terms:
@@ -365,7 +368,12 @@ def _comparison(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> lis
     share = f" ({saving / total_b:.1%})" if total_b else ""
     out: list[Any] = [
         f"Against {label}: this plan {'saves' if saving >= 0 else 'costs'} "
-        f"{fmt(abs(saving))} {money}{share}."]
+        f"{fmt(abs(saving))} {money}{share}"
+        + (" (the shortfall penalty left out)." if penalized else ".")]
+    for folder, who in ((data.against, label), (data.results, "this plan")):
+        if _breaks_limits(folder):
+            out.append(f"{who} is infeasible: it breaks limits (see its shortfalls.csv); its "
+                       "cost is what it would cost if those limits were lifted.")
     changed = _changed_pairs(data.results, data.against)
     if changed is not None:
         out.append(f"{changed} (industry, region) pairs host differently in the two plans.")
@@ -374,6 +382,17 @@ def _comparison(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> lis
                      "saving: the compared plan's value minus this plan's (positive: this plan "
                      "is cheaper).", numeric=[False, True, True, True]))
     return out
+
+
+SHORTFALL = "shortfall"
+
+
+def _breaks_limits(folder: ResultsFolder) -> bool:
+    plan = folder.summary.get("plan") or {}
+    if plan.get("feasible") is False:
+        return True
+    short = folder.table("shortfalls")
+    return not short.empty and float(short["amount"].sum()) > 0
 
 
 def _changed_pairs(a: ResultsFolder, b: ResultsFolder) -> int | None:
@@ -386,6 +405,7 @@ def _changed_pairs(a: ResultsFolder, b: ResultsFolder) -> int | None:
 
 
 def _objective_chart(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> bytes:
+    obj = obj[obj["term"] != SHORTFALL]
     terms = list(obj["term"])
     mine = obj.set_index("term")["weighted"]
     fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(terms) + 1.0))

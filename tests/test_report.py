@@ -154,3 +154,24 @@ def test_a_run_without_a_plan_still_gets_a_report(tiny, tmp_path):
                str(out)).returncode == 3
     page, charts = write_report(out)
     assert "No plan was found" in page.read_text(encoding="utf-8") and charts == []
+
+
+def test_an_infeasible_evaluated_plan_is_named_and_its_penalty_is_not_a_saving(tiny, tmp_path):
+    # A has 8 engineers (1 per unit), B 100 with capex 2. The optimum hosts A and B
+    # (A = 6, B = 4: 24). The compared plan hosts A alone: it is short of 2 (engineers, or
+    # units of demand: the evaluation may relax either at the same penalty), and costs at
+    # most 15 without the penalty. So this plan costs more (9 to 13), not 2 million less:
+    # the shortfall penalty is no money.
+    folder = tiny(industries=NEV, talent_supply="region,talent_class,supply\nA,eng,8\nB,eng,100",
+                  talent_need="industry,talent_class,need\nnev,eng,1",
+                  sites="industry,region,unit_capex\nnev,B,2")
+    out, other = tmp_path / "plan", tmp_path / "status-quo"
+    assert run("solve", str(folder), "-o", str(out)).returncode == 0
+    (tmp_path / "plan.csv").write_text("industry,region\nnev,A\n", encoding="utf-8")
+    done = run("evaluate", str(folder), str(tmp_path / "plan.csv"), "-o", str(other))
+    assert done.returncode == 4, done.stdout + done.stderr
+    text = write_report(out, tmp_path / "r" / "report.html", against=other)[0].read_text(
+        encoding="utf-8")
+    assert "Against status-quo: this plan costs " in text
+    assert "(the shortfall penalty left out)" in text and "2,000,0" not in text
+    assert "status-quo is infeasible" in text
