@@ -22,10 +22,12 @@ is used at its full rate, so the chain's intermediate demand is counted on capac
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Symbol, Term
+from allocator.family import Family, LimitSource, Symbol, Term, rows_where
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -45,6 +47,27 @@ def build(b: pyo.Block, ctx: Context) -> None:
     ctx.add_term("investment", pyo.quicksum(ctx.site_investment[s] for s in sites.index))
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """capacity_covers_requirement[i] is industry i's demand: its industries.csv row, or its
+    markets.csv rows where the demand is located there."""
+    inst = ctx.instance
+    demand = float(inst.final_demand[index])
+    downstream = inst.chain.loc[inst.chain["upstream"] == index, "downstream"].tolist()
+    located = inst.has("markets") and bool(rows_where(inst.table("markets"), industry=index))
+    source, column = ("markets", "demand") if located else ("industries", "demand")
+    rows = (rows_where(inst.table("markets"), industry=index) if located
+            else (int(inst.industry.at[index, "row"]),))
+    note = ("capacity is capped by the site maxima (sites.csv max_capacity, industries.csv "
+            "capacity_max)")
+    if downstream:
+        return LimitSource(inst.file_of(source), rows, column,
+                           f"{index}, national capacity against final demand {demand:g} plus "
+                           f"what {', '.join(downstream)} use", None,
+                           inst.capacity_unit(index), note)
+    return LimitSource(inst.file_of(source), rows, column, f"{index}, national capacity",
+                       demand, inst.capacity_unit(index), note, needs="demand", has="can build")
+
+
 FAMILY = Family(
     name="capacity",
     summary="Capacity only where hosted, within [minimum scale, site max]; national "
@@ -52,6 +75,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("capacity_covers_requirement",),
+    limit_source=limit_source,
     optional=False,
     terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
                 "money"),),

@@ -33,7 +33,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Option, Symbol, Term
+from allocator.family import Family, LimitSource, Option, Symbol, Term, rows_where
 from allocator.results import flow_table
 
 
@@ -104,6 +104,16 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"flows": flow_table("markets", "transport", arcs, "industry", amount)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """markets_demand_met[i, m] is the markets.csv row of industry i in region m."""
+    i, m = index
+    markets = ctx.instance.table("markets")
+    rows = rows_where(markets, industry=i, region=m)
+    demand = float(markets.loc[list(rows), "demand"].sum())
+    return LimitSource(ctx.instance.file_of("markets"), rows, "demand", f"{i} in {m}", demand,
+                       ctx.instance.capacity_unit(i), needs="demand", has="can be supplied")
+
+
 FAMILY = Family(
     name="markets",
     summary="Shipments from producing sites meet each region's final demand at a transport "
@@ -111,6 +121,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("markets_demand_met",),
+    limit_source=limit_source,
     report=report,
     requires=("markets",),
     options=(
