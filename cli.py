@@ -121,10 +121,19 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               default=None, help="Write the full HiGHS log to this file. Default: no log.")
 @click.option("--verbose", is_flag=True, default=False,
               help="Stream the HiGHS log to the terminal. Default: off.")
+@click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
+              help="Make the limits of these families (comma-separated or repeated: talent, "
+                   "funding, supply, policy, capacity, markets, chain_coordination) penalized "
+                   "slacks: the best plan, and every shortfall it needs (shortfalls.csv). "
+                   "Default: all limits hard.")
+@click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
+              "limit's unit). Default: 1e6.")
 @_family_options
 @_guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
+          soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries) and summary.json.
@@ -138,13 +147,66 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose)
-    built = allocator.build_model(inst)
+    try:
+        built = allocator.build_model(inst, soft=_names(soft), soft_penalty=soft_penalty)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
     result = allocator.solve(built, options)
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
         path = result.write(output)
         click.echo(f"\nResults written to {path}")
     return result.exit_code
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    """``("talent,funding", "supply")`` -> ``["talent", "funding", "supply"]``."""
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+@main.command()
+@INSTANCE
+@click.option("--relax", "relax", multiple=True, metavar="FAMILIES",
+              help="Relax only the limits of these families (comma-separated or repeated). "
+                   "Default: every family that declares limits.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Time limit of each stage of the elastic model. "
+              "Default: the instance's [solver] time_limit, else 60.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads HiGHS may use. Default: the instance's [solver] threads, else "
+                   "HiGHS decides.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="HiGHS random seed. Default: the instance's [solver] seed, else 0.")
+@click.option("--no-iis", is_flag=True, default=False,
+              help="Skip the second view (the IIS of the LP relaxation). Default: shown.")
+@_family_options
+@_guard
+def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
+            threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
+            family_files: tuple[Path, ...]) -> int:
+    """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
+    fail, then the smallest set of limits to relax (fewest limits, demand last, then least
+    amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
+    relaxation as a second view.
+
+    Exit 0 when the instance is feasible (nothing to explain), 4 when it is infeasible, 3
+    when no relaxation was found within the time limit, 2 bad input.
+    """
+    import allocator
+    from allocator.errors import EXIT_INFEASIBLE, EXIT_TIME_LIMIT
+    from allocator.explain import explain as explain_instance
+
+    inst = allocator.load_instance(instance, extra_families=family_files, without=without)
+    options = allocator.SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
+    known = [f.name for f in inst.active_families if f.limits]
+    for name in _names(relax):
+        if name not in known:
+            raise click.BadParameter(f"family '{name}' has no limits to relax here; families "
+                                     f"with limits: {', '.join(known)}", param_hint="--relax")
+    result = explain_instance(inst, relax=_names(relax) or None, options=options,
+                              iis=not no_iis)
+    click.echo(f"{inst.name}: " + "\n".join(result.lines()))
+    return {"feasible": 0, "unknown": EXIT_TIME_LIMIT}.get(result.status, EXIT_INFEASIBLE)
 
 
 @main.command()
@@ -199,6 +261,8 @@ def render_summary(result: Any) -> str:
     lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
     if s["message"]:
         lines.append(s["message"])
+    if result.explanation is not None:
+        lines += result.explanation.lines()[1:]
     if not result.outcome.has_solution:
         if s["best_bound"] is not None:
             lines.append(f"No plan found; best bound {s['best_bound']:,.2f} {money}.")
@@ -221,6 +285,16 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
+    if s["soft"]:
+        short = result.tables.get("shortfalls")
+        lines.append("")
+        if short is None or not len(short):
+            lines.append(f"Softened limits ({', '.join(s['soft'])}): no shortfall, every "
+                         "limit holds.")
+        else:
+            lines.append(f"Shortfalls of the softened limits ({', '.join(s['soft'])}): what "
+                         "this plan needs beyond them (shortfalls.csv):")
+            lines += [f"  - {m}" for m in short["message"]]
     return "\n".join(lines)
 
 

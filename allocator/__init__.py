@@ -21,7 +21,7 @@ from allocator.data import Instance, load_instance
 from allocator.errors import InputError, Problem
 from allocator.family import Family, Option, Symbol, Term
 from allocator.results import Result, collect
-from allocator.solve import SolverOptions, solve_model
+from allocator.solve import SolverOptions, presolve_infeasible, solve_model
 
 __all__ = [
     "BuiltModel",
@@ -45,18 +45,26 @@ __all__ = [
 def solve(built: BuiltModel, options: SolverOptions | None = None) -> Result:
     """Solve a built model with HiGHS; returns the result tables and summary.
 
-    When the instance is infeasible, ``result.outcome.message`` names the families whose
-    constraints conflict (see :func:`allocator.diagnose.conflicting_families`).
+    First the pre-solve checks (:mod:`allocator.checks`) of the families built and not
+    softened: a failure proves that no plan exists, so HiGHS is not run (status
+    ``infeasible``, termination ``pre-solve checks``). When the instance is infeasible,
+    ``result.explanation`` holds the smallest set of limits to relax, each named by its input
+    row (:func:`allocator.explain.explain`), ``result.outcome.message`` its headline.
     """
-    resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
-    outcome = solve_model(built.model, resolved)
-    if outcome.status == "infeasible":
-        from allocator.diagnose import conflicting_families, describe_conflict
+    from allocator.checks import run_checks
 
-        names = conflicting_families(built.instance, [f.name for f in built.families],
-                                     resolved)
-        outcome.message = describe_conflict(names)
-    return collect(built, outcome, resolved)
+    resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
+    names = [f.name for f in built.families]
+    failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
+    outcome = (presolve_infeasible(len(failures)) if failures
+               else solve_model(built.model, resolved))
+    explanation = None
+    if outcome.status == "infeasible":
+        from allocator.explain import explain
+
+        explanation = explain(built.instance, names, options=resolved, checks=failures)
+        outcome.message = explanation.headline
+    return collect(built, outcome, resolved, explanation)
 
 
 def solve_instance(

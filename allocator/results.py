@@ -52,6 +52,8 @@ class Result:
     options: SolverOptions
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    #: why there is no plan (:class:`allocator.explain.Explanation`), after an infeasible solve
+    explanation: Any = None
 
     @property
     def status(self) -> str:
@@ -76,12 +78,19 @@ def allocator_version() -> str:
         return "unknown"
 
 
-def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions) -> Result:
-    """Read every table off the solved model (only the summary when there is no plan)."""
-    result = Result(built, outcome, options)
+def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions,
+            explanation: Any = None) -> Result:
+    """Read every table off the solved model (only the summary when there is no plan); with
+    an ``explanation`` of infeasibility, its ranked relaxations become ``relaxations.csv``
+    and it is recorded in the summary."""
+    result = Result(built, outcome, options, explanation=explanation)
     if outcome.has_solution:
         result.tables = _tables(built)
     result.summary = _summary(result)
+    if explanation is not None:
+        result.summary["explanation"] = explanation.to_dict()
+        if len(explanation.relaxations):
+            result.tables["relaxations"] = explanation.relaxations
     return result
 
 
@@ -163,12 +172,10 @@ def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
 
 
 def _shortfall_table(built: BuiltModel) -> pd.DataFrame:
-    rows = built.soft_rows
-    amount = _clean([pyo.value(built.model.shortfall[k]) for k in rows["slack"]])
-    out = rows.drop(columns="slack").assign(amount=amount)
-    out["index"] = [",".join(map(str, i)) if isinstance(i, tuple) else str(i)
-                    for i in out["index"]]
-    return out[out["amount"] > 0].reset_index(drop=True)
+    """Every positive shortfall, mapped to its input rows (see :mod:`allocator.limits`)."""
+    from allocator.limits import shortfall_table
+
+    return shortfall_table(built)
 
 
 def _objective_table(built: BuiltModel) -> pd.DataFrame:

@@ -213,6 +213,15 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcom
     return outcome
 
 
+def presolve_infeasible(failures: int) -> SolveOutcome:
+    """The outcome when the pre-solve checks prove infeasibility: HiGHS is not run."""
+    return SolveOutcome(status="infeasible", termination="pre-solve checks",
+                        has_solution=False, objective=None, bound=None, gap=None,
+                        solver=highs_version(),
+                        message=f"infeasible: {failures} pre-solve check"
+                                f"{'s' if failures != 1 else ''} failed")
+
+
 def read_outcome(h: highspy.Highs, form: StandardForm) -> SolveOutcome:
     model_status = h.getModelStatus()
     name = str(model_status).split(".")[-1]

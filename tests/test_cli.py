@@ -52,12 +52,15 @@ def test_bad_option_exits_2():
     assert "--gap" in done.stderr
 
 
-def test_infeasible_exits_4_and_names_the_families(tiny):
+def test_infeasible_exits_4_and_names_the_rows(tiny):
+    # 10 units need 10 engineers; A has 1, B none: 9 short (relaxed in A or B alike).
     folder = tiny(industries=NEV, talent_supply="region,talent_class,supply\nA,eng,1\n",
                   talent_need="industry,talent_class,need\nnev,eng,1\n")
     done = run("solve", str(folder), "--without", "duplication_neighbors")
     assert done.returncode == 4
-    assert "infeasible" in done.stdout and "capacity + talent" in done.stdout
+    assert "infeasible" in done.stdout
+    assert "talent class eng: meeting all demand needs at least 10 people" in done.stdout
+    assert "short 9 people" in done.stdout
 
 
 def test_time_limit_without_a_plan_exits_3(tiny, tmp_path):
