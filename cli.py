@@ -121,6 +121,18 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               default=None, help="Write the full HiGHS log to this file. Default: no log.")
 @click.option("--verbose", is_flag=True, default=False,
               help="Stream the HiGHS log to the terminal. Default: off.")
+@click.option("--start", "start_file", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              default=None, metavar="PLAN.csv",
+              help="A plan to start from (a previous allocation.csv, or columns industry, "
+                   "region[, hosted, capacity]): completed to a feasible plan and given to "
+                   "HiGHS as its first incumbent. Default: none.")
+@click.option("--no-heuristic", is_flag=True, default=False,
+              help="Skip the greedy first plan (cheapest cost per unit of demand within the "
+                   "talent, funding, supply and focus limits). Default: on.")
+@click.option("--quiet", is_flag=True, default=False,
+              help="No live progress line (elapsed, incumbent, bound, gap) on stderr. "
+                   "Default: shown during solves longer than a second.")
 @click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
               help="Make the limits of these families (comma-separated or repeated: talent, "
                    "funding, supply, policy, capacity, markets, chain_coordination) penalized "
@@ -133,6 +145,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
 @_guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
+          start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
@@ -146,7 +159,9 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     inst = allocator.load_instance(instance, extra_families=family_files, without=without)
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
-                                      verbose=verbose)
+                                      verbose=verbose, progress=not (quiet or verbose),
+                                      heuristic=not no_heuristic,
+                                      start_file=str(start_file) if start_file else None)
     try:
         built = allocator.build_model(inst, soft=_names(soft), soft_penalty=soft_penalty)
     except KeyError as exc:

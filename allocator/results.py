@@ -224,6 +224,8 @@ def _summary(result: Result) -> dict[str, Any]:
         "gap": outcome.gap,
         "has_plan": outcome.has_solution,
         "message": outcome.message,
+        "first_incumbent": outcome.first_incumbent,
+        "start": outcome.start,
         "seconds": {"build": built.seconds, **outcome.seconds},
         "size": outcome.size,
         "families": [{"name": s.family.name, "active": s.active and s.family in built.families,

@@ -33,6 +33,9 @@ class SolverOptions:
     seed: int | None = None
     log_file: str | None = None  # full HiGHS log
     verbose: bool = False  # stream the HiGHS log to the terminal
+    progress: bool = False  # live progress line on stderr (allocator.monitor)
+    heuristic: bool = True  # a greedy first plan as MIP start (allocator.warmstart)
+    start_file: str | None = None  # a plan file (allocation.csv) as MIP start
 
     def resolved(self, instance_solver: dict[str, Any]) -> SolverOptions:
         values = asdict(self)
@@ -60,6 +63,11 @@ class SolveOutcome:
     solver: str = ""
     size: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    #: when HiGHS reported its first feasible plan: seconds (wall, from the start of the
+    #: run), highs_seconds (HiGHS's clock), objective; None when it found none
+    first_incumbent: dict[str, float] | None = None
+    #: how a MIP start was made and used (allocator.warmstart), for summary.json
+    start: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -182,6 +190,16 @@ _STATUS = {
 }
 
 
+def set_mip_start(h: highspy.Highs, x: np.ndarray) -> None:
+    """Give HiGHS a complete plan (one value per column) as a MIP start: when feasible it is
+    the first incumbent, so the run can only improve on it."""
+    sol = highspy.HighsSolution()
+    sol.col_value = np.asarray(x, dtype=float)
+    sol.value_valid = True
+    if h.setSolution(sol) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the MIP start (setSolution returned an error)")
+
+
 def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
     """Run HiGHS. Its thread pool is global to the process and fixed when first used; it is
     rebuilt when a run asks for a different number of threads (else HiGHS refuses to run)."""
@@ -193,16 +211,38 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
     return h.run()
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcome:
-    """Solve ``model`` with HiGHS and load the values of the plan into its variables."""
+def solve_model(model: pyo.ConcreteModel, options: SolverOptions, *,
+                form: StandardForm | None = None, start: np.ndarray | None = None
+                ) -> SolveOutcome:
+    """Solve ``model`` with HiGHS and load the values of the plan into its variables.
+
+    ``form``: the model already compiled (:func:`compile_model`), to compile once when a
+    start was computed on it. ``start``: a complete feasible plan, one value per column of
+    ``form``, given to HiGHS as its first incumbent (:func:`set_mip_start`). The run is
+    watched by :class:`allocator.monitor.SolveMonitor`: first incumbent, progress line
+    (``options.progress``), Ctrl-C as a clean interrupt.
+    """
+    from allocator.monitor import SolveMonitor
+
     t0 = time.perf_counter()
-    form = compile_model(model)
+    form = compile_model(model) if form is None else form
     t1 = time.perf_counter()
     h = make_highs(form, options)
+    if start is not None:
+        set_mip_start(h, start)
+    monitor = SolveMonitor(progress=options.progress)
+    monitor.attach(h, watch_start=start is not None)
     t2 = time.perf_counter()
-    run_status = run_highs(h)
+    with monitor.interruptible():
+        run_status = run_highs(h)
     t3 = time.perf_counter()
     outcome = read_outcome(h, form)
+    outcome.first_incumbent = monitor.first_incumbent
+    if start is not None:
+        outcome.start["accepted_by_highs"] = monitor.start_accepted
+    if monitor.stop_requested and outcome.status == "interrupted":
+        outcome.message = ("interrupted (Ctrl-C): " + ("the best plan found so far is kept"
+                           if outcome.has_solution else "no plan had been found yet"))
     if run_status == highspy.HighsStatus.kError and outcome.status != "infeasible":
         outcome.status = "error"
         outcome.message = "HiGHS stopped with an error (run with --log FILE to see why)"
