@@ -10,20 +10,31 @@ it as its first incumbent (:func:`allocator.solve.set_mip_start`) and can only i
   hosted) and ``capacity``. Tried in order: hosting and capacities fixed; hosting fixed;
   *repair*: the plan's hosts kept (a lower bound) and the rest left to a short MIP. What
   happened is recorded in ``summary.json`` (``start``).
-* **Heuristic** (:func:`greedy_hosting`), on every solve unless ``--no-heuristic``: kept
-  brownfield and must-host sites first, and for each of them an upstream host within reach
-  of the chain's arcs. Then, industry by industry, candidate sites in order
-  of their cost per unit of the demand they would serve now,
-  $(F_{ir}[\text{new host}] + c_{ir} q)/q$, each sized to what is still needed, at least the
-  minimum scale, and no more than what is left of its region's talent (per class), budget
-  (plus the national fund), key inputs and focus limit, and only in regions that every
-  upstream industry can reach from a region able to host it. Pass 1 goes up the chain (upstream
-  first) and builds each industry's least capacity $L_i$ (:func:`allocator.checks.
-  least_capacity`), preferring regions that the upstream hosts already chosen can reach;
-  pass 2 goes down the chain (downstream first): each downstream host (and each market, with
-  ``nearest_sites``) that no upstream host can reach gets the cheapest host within reach,
-  and each industry is topped up to what its downstream hosts actually use. Between the
-  passes, regions below their equity floor host their cheapest industries at minimum scale.
+* **Heuristic** (:func:`greedy_hosting`), on every solve unless ``--no-heuristic``. It keeps
+  what is left of every limit of the families built and not softened (talent per region
+  and class, each region's budget plus the national fund (its reserved share for
+  slow-return industries only), key inputs, focus limits) and, for each host, the output
+  not yet promised to a destination:
+
+  1. kept brownfield and must-host sites are hosted; those whose upstream industry can reach
+     them from at most three regions are supplied first (below), before other industries
+     take those regions' talent and money;
+  2. industries go downstream first (each after all its downstream industries; among those
+     ready at the start, the ones with the least room for their least capacity first).
+     Each meets its markets (where ``nearest_sites`` restricts who ships there) and then its
+     remaining final demand, from unpromised output first, then by growing or opening sites
+     in order of their **cost per unit of the demand they would serve now**,
+     $(F_{ir}[\text{new host}] + c_{ir} q)/q$, each sized to what is still needed (at least
+     the minimum scale, at most what the limits leave and what its upstream industries can
+     supply there);
+  3. whenever a site grows by $q$, each upstream industry $u$ delivers $a_{ud} q$ to it the
+     same way, from its hosts within reach of the chain's arcs: upstream capacity is placed
+     where downstream hosts need it, recursively up the chain;
+  4. regions below their equity floor host their cheapest industries at minimum scale.
+
+  The completion LP then has a penalized slack on each row that carries output to a
+  destination (chain inflow, market demand); a shortfall there adds capacity within reach
+  (or moves the downstream capacity away) and the LP runs again, a few rounds at most.
 
 When both a start file and the heuristic give a plan, HiGHS gets the cheaper one.
 """
@@ -46,6 +57,8 @@ from allocator.solve import SolverOptions, StandardForm, make_highs, read_outcom
 COMPLETE_SECONDS = 30.0
 #: a little below each limit, so that a heuristic plan is not rejected on tolerance
 SAFETY = 1e-6
+#: less room than this (in capacity units) counts as none
+ROOM_TOLERANCE = 1e-6
 
 Site = tuple[str, str]
 
@@ -58,11 +71,13 @@ def column_index(form: StandardForm) -> dict[int, int]:
 
 def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
              options: SolverOptions, *, capacity: dict[Site, float] | None = None,
-             lower_only: bool = False, seconds: float = COMPLETE_SECONDS
+             lower_only: bool = False, free: set[str] = frozenset(),
+             seconds: float = COMPLETE_SECONDS
              ) -> tuple[np.ndarray | None, float | None, str]:
     """The cheapest plan with the hosting ``hosts`` fixed (every site not named: 0), and
     the ``capacity`` given fixed too. With ``lower_only``, named hosts are kept (lower bound
-    1) and the rest is free: a small MIP. Returns (column values, objective, status)."""
+    1) and the rest is free; the hosting of the industries in ``free`` is left free: both
+    make a small MIP. Returns (column values, objective, status)."""
     cols = column_index(form)
     m = built.model
     lower, upper = form.col_lower.copy(), form.col_upper.copy()
@@ -72,6 +87,8 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
         if j is None:
             continue
         v = float(hosts.get(s, 0))
+        if s[0] in free:
+            continue
         if lower_only:
             lower[j] = max(lower[j], v)
             continue
@@ -193,6 +210,7 @@ class _Resources:
         inst = built.instance
         names = {f.name for f in built.families} - set(built.soft_rows["family"])
         self.sites = inst.sites
+        self.brown: dict[Site, bool] = inst.sites["brownfield"].to_dict()
         self.talent: dict[tuple[str, str], float] = {}
         self.talent_use: dict[Site, list[tuple[str, float]]] = {}
         if "talent" in names and inst.has("talent_need"):
@@ -209,10 +227,16 @@ class _Resources:
                 self.talent_use[i, r] = [(t, n * float(phi)) for t, n in by_ind.get(i, [])
                                          if n * phi > 0]
         self.budget: dict[str, float] | None = None
-        self.fund = 0.0
+        self.fund = 0.0  # the national fund's unreserved part, for any industry
+        self.reserved = 0.0  # its part reserved for slow-return industries
+        self.slow: set[str] = set()
         if "funding" in names:
             self.budget = inst.region["funding_budget"].astype(float).to_dict()
-            self.fund = float(inst.options("funding").get("national_fund", 0.0))
+            fund = float(inst.options("funding").get("national_fund", 0.0))
+            share = float(inst.options("funding").get("slow_return_reserved_share", 0.0))
+            self.fund, self.reserved = (1 - share) * fund, share * fund
+            slow = inst.industry["slow_return"].astype("boolean").fillna(False)
+            self.slow = set(slow.index[slow.to_numpy(dtype=bool)])
         self.focus: dict[str, float] = {}
         if "policy" in names:
             default = int(inst.options("policy").get("max_industries", 0))
@@ -263,8 +287,9 @@ class _Resources:
         for t, per in self.talent_use.get(s, ()):
             most = min(most, self.talent.get((r, t), 0.0) / per)
         if self.budget is not None:
-            setup = fixed if new_host and not self.sites.at[s, "brownfield"] else 0.0
-            money = self.budget.get(r, 0.0) + self.fund - setup
+            setup = fixed if new_host and not self.brown[s] else 0.0
+            money = self.budget.get(r, 0.0) + self.fund - setup + (
+                self.reserved if i in self.slow else 0.0)
             if money < 0:
                 return 0.0
             if capex > 0:
@@ -284,11 +309,16 @@ class _Resources:
         for t, per in self.talent_use.get(s, ()):
             self.talent[r, t] = self.talent.get((r, t), 0.0) - per * q
         if self.budget is not None:
-            cost = (fixed if new_host and not self.sites.at[s, "brownfield"] else 0.0) \
+            cost = (fixed if new_host and not self.brown[s] else 0.0) \
                 + capex * paid
             own = min(cost, max(self.budget.get(r, 0.0), 0.0))
             self.budget[r] = self.budget.get(r, 0.0) - own
-            self.fund -= cost - own
+            rest = cost - own
+            if i in self.slow:
+                from_reserved = min(rest, max(self.reserved, 0.0))
+                self.reserved -= from_reserved
+                rest -= from_reserved
+            self.fund -= rest
         for k, kind, per in self.input_use.get(i, ()):
             if kind == "national":
                 self.pool[k] = self.pool.get(k, 0.0) - per * q
@@ -309,41 +339,45 @@ class _Resources:
         for t, per in self.talent_use.get(s, ()):
             self.talent[r, t] = self.talent.get((r, t), 0.0) + per * q
         if self.budget is not None:
-            setup = fixed if was_new and not self.sites.at[s, "brownfield"] else 0.0
+            setup = fixed if was_new and not self.brown[s] else 0.0
             self.budget[r] = self.budget.get(r, 0.0) + setup + capex * paid
         for k, kind, per in self.input_use.get(i, ()):
             key = k if kind == "national" else (k, r)
             self.pool[key] = self.pool.get(key, 0.0) + per * q
 
 
-def _reach(built: BuiltModel) -> dict[str, dict[str, set[str]]]:
+def _reach(built: BuiltModel, family: str, var: str) -> dict[str, dict[str, set[str]]]:
     """Where each industry's hosts can deliver: industry -> destination region -> origin
-    regions with an arc (chain flows and, with nearest_sites, market shipments). Read off
-    the built families' flow variables (their documented symbols ``flow`` and ``ship``)."""
+    regions with an arc, read off a built family's flow variable (``flow`` of
+    chain_coordination, ``ship`` of markets: their documented symbols)."""
     out: dict[str, dict[str, set[str]]] = {}
     m = built.model
-    for family, var in (("chain_coordination", "flow"), ("markets", "ship")):
-        if family not in m.families:
-            continue
-        comp = m.family[family].component(var)
-        if comp is None:
-            continue
-        for u, o, t in comp.index_set():
-            out.setdefault(u, {}).setdefault(t, set()).add(o)
+    if family not in m.families:
+        return out
+    comp = m.family[family].component(var)
+    if comp is None:
+        return out
+    for u, o, t in comp.index_set():
+        out.setdefault(u, {}).setdefault(t, set()).add(o)
     return out
 
 
-def downstream_first(industries: list[str], chain: pd.DataFrame) -> list[str]:
+def downstream_first(industries: list[str], chain: pd.DataFrame,
+                     first: dict[str, float] | None = None) -> list[str]:
     """Every industry after all its downstream industries, and each upstream industry as
     soon as it is ready (a stack, not a queue), so that a chain is sized in one go before
-    other industries take the regions' talent and money."""
-    below = {i: set() for i in industries}
+    other industries take the regions' talent and money. Among the industries ready at the
+    start, those with the smallest ``first`` value go first."""
+    below: dict[str, set[str]] = {i: set() for i in industries}
     above: dict[str, list[str]] = {i: [] for i in industries}
     for u, d in zip(chain["upstream"], chain["downstream"], strict=True):
         below[u].add(d)
         above[d].append(u)
     waiting = {i: len(below[i]) for i in industries}
-    stack = [i for i in reversed(industries) if not waiting[i]]
+    ready = [i for i in industries if not waiting[i]]
+    if first is not None:
+        ready.sort(key=lambda i: first.get(i, np.inf))  # stable: ties keep file order
+    stack = list(reversed(ready))
     order: list[str] = []
     while stack:
         i = stack.pop()
@@ -356,13 +390,16 @@ def downstream_first(industries: list[str], chain: pd.DataFrame) -> list[str]:
 
 
 class _Greedy:
-    """The state of the greedy: capacity per hosted site and what is left of every limit."""
+    """The state of the greedy: capacity per hosted site, the output of each host not yet
+    promised to a destination, and what is left of every limit."""
 
     def __init__(self, built: BuiltModel) -> None:
         inst = built.instance
+        self.instance = inst
         sites = inst.sites
         self.res = _Resources(built)
         self.cap: dict[Site, float] = {}
+        self.free: dict[Site, float] = {}  # output not yet promised to a destination
         self.fixed = sites["fixed_cost"].to_dict()
         self.capex = sites["unit_capex"].to_dict()
         self.cap_max = sites["capacity_max"].to_dict()
@@ -372,9 +409,21 @@ class _Greedy:
         self.regions_of: dict[str, list[str]] = {}
         for i, r in sites.index:
             self.regions_of.setdefault(i, []).append(r)
-        self.reach = _reach(built)
+        self.chain_reach = _reach(built, "chain_coordination", "flow")
+        self.market_reach = _reach(built, "markets", "ship")
+        chain = inst.chain
+        self.ups: dict[str, list[tuple[str, float]]] = {i: [] for i in inst.industry_ids}
+        for u, d, a in zip(chain["upstream"], chain["downstream"], chain["ratio"],
+                           strict=True):
+            self.ups[d].append((u, float(a)))
         self.forced: set[Site] = set()  # kept brownfield and must-host sites
         self.banned: set[Site] = set()  # sites given up by the repair loop
+
+    # ------------------------------------------------------------------ sites
+    def room(self, s: Site) -> float:
+        new = s not in self.cap
+        return max(0.0, min(self.cap_max[s] - self.cap.get(s, 0.0),
+                            self.res.room(s, new, self.fixed[s], self.capex[s])))
 
     def host(self, s: Site, q: float) -> None:
         before = self.cap.get(s, 0.0)
@@ -382,10 +431,12 @@ class _Greedy:
         paid = max(0.0, before + q - max(before, self.existing[s])) if self.brown[s] else q
         self.res.take(s, q, paid, s not in self.cap, self.fixed[s], self.capex[s])
         self.cap[s] = before + q
+        self.free[s] = self.free.get(s, 0.0) + q
 
     def unhost(self, s: Site) -> float:
         """Give a site up (never a forced one); returns its capacity."""
         q = self.cap.pop(s)
+        self.free.pop(s, None)
         paid = max(0.0, q - self.existing[s]) if self.brown[s] else q
         self.res.release(s, q, paid, True, self.fixed[s], self.capex[s])
         self.banned.add(s)
@@ -394,157 +445,177 @@ class _Greedy:
     def total(self, i: str) -> float:
         return sum(q for (ii, _), q in self.cap.items() if ii == i)
 
-    def hosted(self, i: str) -> set[str]:
-        return {r for (ii, r) in self.cap if ii == i}
-
     def cheapest(self, i: str, regions: list[str], need: float) -> Site | None:
         regions = [r for r in regions if (i, r) not in self.banned]
         return _cheapest(i, regions, need, self.cap, self.res, self.fixed, self.capex,
                          self.cap_max, self.min_scale)
 
-    def fill(self, i: str, need: float, upstream: list[str]) -> float:
-        """Host and size sites of ``i`` until ``need`` is met. Regions are tried in three
-        tiers: those the hosted upstream industries already reach, those an upstream site
-        with room left could reach (that site is then hosted too), any. Returns what is
-        still missing (a region that no upstream host could reach is never chosen: its
-        downstream capacity could not produce)."""
-        while need > 1e-9:
-            fed = self.fed(i, upstream, hosted_only=True)
-            tiers = (fed, self.fed(i, upstream, hosted_only=False))
-            s = next((c for c in (self.cheapest(i, t, need) for t in tiers) if c), None)
+    # ------------------------------------------------------------------ deliveries
+    def deliverable(self, u: str, origins: set[str] | None) -> float:
+        """What hosts of ``u`` in ``origins`` (None: anywhere) could still deliver: their
+        unpromised output, their room to grow, the room of sites not yet hosted."""
+        regions = self.regions_of.get(u, []) if origins is None else origins
+        total = 0.0
+        for o in regions:
+            s = (u, o)
+            if s in self.banned:
+                continue
+            if s in self.cap:
+                total += self.free.get(s, 0.0) + self.room(s)
+            elif self.room(s) >= self.min_scale[s]:
+                total += self.room(s)
+        return total
+
+    def deliver(self, u: str, origins: set[str] | None, amount: float) -> float:
+        """Promise ``amount`` of ``u``'s output from hosts in ``origins`` (None: anywhere):
+        unpromised output first, then growing a host, then opening the cheapest new host;
+        what is grown or opened is supplied by its own upstream industries in turn.
+        Returns what could not be promised."""
+        regions = sorted(self.regions_of.get(u, []) if origins is None else origins)
+        for o in regions:
+            s = (u, o)
+            if amount <= 1e-9:
+                return 0.0
+            take = min(self.free.get(s, 0.0), amount)
+            if take > 0:
+                self.free[s] -= take
+                amount -= take
+        while amount > 1e-9:
+            s = self.cheapest(u, regions, amount)
             if s is None:
                 break
             new = s not in self.cap
-            room = min(self.cap_max[s] - self.cap.get(s, 0.0),
-                       self.res.room(s, new, self.fixed[s], self.capex[s]))
-            q = min(room, max(need, self.min_scale[s] if new else 0.0))
-            self.host(s, q)
-            need -= q
-            if s[1] not in fed:
-                for u in upstream:
-                    self.cover(u, {s[1]})
-        return need
+            q = min(self.room(s), max(amount, self.min_scale[s] if new else 0.0))
+            if q <= ROOM_TOLERANCE:
+                regions = [r for r in regions if r != s[1]]
+                continue
+            self.grow(s, q)
+            take = min(self.free[s], amount)
+            self.free[s] -= take
+            amount -= take
+        return max(amount, 0.0)
 
-    def fed(self, i: str, upstream: list[str], hosted_only: bool) -> list[str]:
-        """Regions of ``i`` that every upstream industry reaches from a region it is hosted
-        in (or, not ``hosted_only``, could still be hosted in)."""
-        out = []
-        for r in self.regions_of.get(i, []):
-            ok = True
-            for u in upstream:
-                origins = self.reach.get(u, {}).get(r)
-                if origins is None:
-                    continue
-                hosts = self.hosted(u)
-                if hosted_only:
-                    ok = not hosts or bool(origins & hosts)
-                else:
-                    ok = bool(origins & hosts) or any(
-                        self.res.room((u, o), True, self.fixed[u, o], self.capex[u, o])
-                        >= max(self.min_scale[u, o], 1e-9) for o in origins)
-                if not ok:
-                    break
-            if ok:
-                out.append(r)
+    def slack(self) -> dict[str, float]:
+        """Per industry: what all its candidate sites could build now, over its least
+        capacity (small: few places can take it, so it should choose early)."""
+        from allocator.checks import least_capacity
+
+        least = least_capacity(self.instance)
+        out = {}
+        for i, regions in self.regions_of.items():
+            most = sum(self.room((i, r)) for r in regions)
+            out[i] = most / max(float(least[i]), 1e-9)
         return out
 
-    def floor(self, r: str, industries: int, ups: dict[str, list[str]]) -> None:
+    def scarce(self, s: Site, few: int = 3) -> bool:
+        """Whether some upstream industry of ``s`` can reach it from at most ``few``
+        regions able to host it."""
+        i, r = s
+        for u, _ in self.ups[i]:
+            origins = self.chain_reach.get(u, {}).get(r)
+            if origins is not None and len([o for o in origins if (u, o) in self.cap
+                                            or self.room((u, o)) > 0]) <= few:
+                return True
+        return False
+
+    def supportable(self, i: str, r: str) -> float:
+        """The most capacity of ``i`` in ``r`` that its upstream industries could supply
+        (one level deep)."""
+        most = np.inf
+        for u, a in self.ups[i]:
+            origins = self.chain_reach.get(u, {}).get(r) if u in self.chain_reach else None
+            if a > 0:
+                most = min(most, self.deliverable(u, origins) / a)
+        return most
+
+    def grow(self, s: Site, q: float) -> None:
+        """Host or grow ``s`` by ``q`` and have its upstream industries supply it."""
+        self.host(s, q)
+        self.supply(s, q)
+
+    def supply(self, s: Site, q: float) -> None:
+        i, r = s
+        for u, a in self.ups[i]:
+            origins = self.chain_reach.get(u, {}).get(r) if u in self.chain_reach else None
+            self.deliver(u, origins, a * q)
+
+    def fill(self, i: str, need: float) -> float:
+        """Host and size sites of ``i`` (supplied by their upstream industries) until
+        ``need`` is met; returns what is still missing. A site its upstream industries
+        cannot supply at its minimum scale is skipped."""
+        regions = list(self.regions_of.get(i, []))
+        while need > ROOM_TOLERANCE:
+            s = self.cheapest(i, regions, need)
+            if s is None:
+                break
+            new = s not in self.cap
+            q = min(self.room(s), self.supportable(i, s[1]),
+                    max(need, self.min_scale[s] if new else 0.0))
+            if q <= ROOM_TOLERANCE or (new and q < self.min_scale[s] - 1e-9):
+                regions.remove(s[1])
+                continue
+            self.grow(s, q)
+            need -= q
+        return need
+
+    def floor(self, r: str, industries: int) -> None:
         """Host the cheapest industries at their minimum scale in ``r`` until it hosts
         ``industries`` (the equity floor)."""
         while len([1 for (_, rr) in self.cap if rr == r]) < industries:
             options = [(self.fixed[i, r] + self.capex[i, r] * self.min_scale[i, r], i)
                        for i in self.regions_of if r in self.regions_of[i]
-                       and (i, r) not in self.cap and self.res.room(
-                           (i, r), True, self.fixed[i, r], self.capex[i, r])
-                       >= self.min_scale[i, r] and r in self.fed(i, ups[i], False)]
+                       and (i, r) not in self.cap and (i, r) not in self.banned
+                       and self.room((i, r)) >= self.min_scale[i, r]
+                       and self.supportable(i, r) >= self.min_scale[i, r]]
             if not options:
                 return
             _, i = min(options)
-            self.host((i, r), self.min_scale[i, r])
-            for u in ups[i]:
-                self.cover(u, {r})
-
-    def cover(self, u: str, destinations: set[str], more: float = 0.0) -> bool:
-        """Each destination region that no host of ``u`` can reach gets the cheapest host of
-        ``u`` within reach (at its minimum scale). With ``more`` > 0 (what the destination
-        needs, or a shortfall found by the completion LP), the cheapest site within reach,
-        hosted or not, grows or opens by ``more``. Returns whether capacity was added."""
-        origins = self.reach.get(u, {})
-        added = False
-        for t in sorted(destinations):
-            ok = origins.get(t)
-            if ok is None or (not more and ok & self.hosted(u)):
-                continue
-            s = self.cheapest(u, sorted(ok), max(more, 1e-6))
-            if s is None:
-                continue
-            new = s not in self.cap
-            room = min(self.cap_max[s] - self.cap.get(s, 0.0),
-                       self.res.room(s, new, self.fixed[s], self.capex[s]))
-            q = min(room, max(more, self.min_scale[s] if new else 0.0, 1e-6))
-            if q > 0 and (not new or q >= self.min_scale[s]):
-                self.host(s, q)
-                added = True
-        return added
+            self.grow((i, r), self.min_scale[i, r])
 
 
 def greedy_hosting(built: BuiltModel) -> _Greedy:
     """Hosted sites and their capacities (``.cap``), by the greedy of the module
     docstring."""
-    from allocator.checks import least_capacity
-    from allocator.data import _topological
-
     inst = built.instance
     sites = inst.sites
     keep = inst.settings["sites"]["brownfield"] == "keep"
     g = _Greedy(built)
+    forced = []
     for s in sites.index:  # kept brownfield and must-host sites first
         if g.brown[s] and keep:
-            g.host(s, g.existing[s])
-            g.forced.add(s)
+            forced.append((s, g.existing[s]))
         elif sites.at[s, "must_host"]:
-            g.host(s, g.min_scale[s])
-            g.forced.add(s)
-    chain = inst.chain
-    ups = {i: chain.loc[chain["downstream"] == i, "upstream"].tolist()
-           for i in inst.industry_ids}
-    # forced downstream hosts get an upstream host within reach before anything else uses
-    # the regions' talent and money
-    for u in _topological(inst.industry_ids, chain):
-        links = chain[chain["upstream"] == u]
-        inflow: dict[str, float] = {}
-        for d, a in zip(links["downstream"], links["ratio"], strict=True):
-            for (dd, t), q in g.cap.items():
-                if dd == d:
-                    inflow[t] = inflow.get(t, 0.0) + float(a) * q
-        for t, amount in sorted(inflow.items()):
-            g.cover(u, {t}, more=amount)
-    # pass 1, upstream first: each industry's least capacity, near its upstream hosts
-    least = least_capacity(inst)
-    for i in _topological(inst.industry_ids, chain):
-        g.fill(i, float(least[i]) - g.total(i), ups[i])
+            forced.append((s, g.min_scale[s]))
+    for s, q in forced:
+        g.host(s, q)
+        g.forced.add(s)
+    order = downstream_first(inst.industry_ids, inst.chain, g.slack())
+    # forced hosts whose upstream can come from few regions are supplied first, before
+    # other industries take those regions' talent and money; the others in their turn
+    scarce = {s for s, _ in forced if g.scarce(s)}
+    for s, q in forced:
+        if s in scarce:
+            g.supply(s, q)
     names = {f.name for f in built.families} - set(built.soft_rows["family"])
-    if "policy" in names:  # equity floors, before the chain is topped up
+    markets = inst.table("markets") if inst.has("markets") else None
+    for i in order:
+        for s, q in forced:
+            if s[0] == i and s not in scarce:
+                g.supply(s, q)
+        reach = g.market_reach.get(i)
+        located = 0.0
+        if markets is not None and reach:
+            rows = markets[(markets["industry"] == i) & (markets["demand"] > 0)]
+            for m, d in zip(rows["region"], rows["demand"], strict=True):
+                g.deliver(i, reach.get(m), float(d))
+                located += float(d)
+        # what is left of the final demand, beyond the output already promised
+        unpromised = sum(v for (ii, _), v in g.free.items() if ii == i)
+        g.fill(i, float(inst.final_demand[i]) - located - unpromised)
+    if "policy" in names:  # equity floors
         floors = inst.region["min_industries"].astype("Float64").dropna()
         for r, n in floors.items():
-            g.floor(r, int(n), ups)
-    # pass 2, downstream first: top up to what the downstream hosts actually use, and make
-    # every downstream host (and market, with nearest_sites) reachable
-    demand = inst.final_demand
-    markets = inst.table("markets") if inst.has("markets") else None
-    nearest = bool(inst.options("markets").get("nearest_sites")) if markets is not None \
-        else False
-    for i in downstream_first(inst.industry_ids, chain):
-        links = chain[chain["upstream"] == i]
-        down = set(links["downstream"])
-        destinations = {r for (d, r) in g.cap if d in down}
-        if nearest and markets is not None:
-            destinations |= set(markets.loc[(markets["industry"] == i)
-                                            & (markets["demand"] > 0), "region"])
-        g.cover(i, destinations)
-        need = float(demand[i]) + sum(float(a) * g.total(d) for d, a in zip(
-            links["downstream"], links["ratio"], strict=True)) - g.total(i)
-        g.fill(i, need, ups[i])
+            g.floor(r, int(n))
     return g
 
 
@@ -559,7 +630,7 @@ def _cheapest(i: str, regions: list[str], need: float, cap: dict[Site, float],
         new = s not in cap
         room = min(cap_max[s] - cap.get(s, 0.0),
                    res.room(s, new, fixed[s], capex[s]))
-        if room <= 1e-9 or (new and room < min_scale[s]):
+        if room <= ROOM_TOLERANCE or (new and room < min_scale[s]):
             continue
         q = min(room, max(need, min_scale[s] if new else 0.0, 1e-9))
         cost = ((fixed[s] if new else 0.0) + capex[s] * q) / q
@@ -619,7 +690,8 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
     has room, so the cheapest new host of that industry within reach is added and the LP
     runs again (at most :data:`REPAIR_ROUNDS` times); when no host with room can reach the
     destination, its downstream capacity moves to other regions. A plan with no shortfall
-    left is feasible for the model as it is."""
+    left is feasible for the model as it is. If shortfalls remain, the hosting of the
+    industries still short is left free in a short MIP (10 s) with every other host fixed."""
     t0 = time.perf_counter()
     g = greedy_hosting(built)
     t1 = time.perf_counter()
@@ -627,10 +699,10 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
     elastic = with_slacks(form, rows)
     chain = built.instance.chain
     chain_down = chain.groupby("upstream")["downstream"].apply(list).to_dict()
-    ups = chain.groupby("downstream")["upstream"].apply(list).to_dict()
     n = len(form.columns)
     x = objective = None
     status, rounds = "", 0
+    short: list[Any] = []
     for rounds in range(1, REPAIR_ROUNDS + 1):  # noqa: B007 (reported below)
         y, value, status = complete(built, elastic, dict.fromkeys(g.cap, 1), options)
         if y is None:
@@ -640,23 +712,35 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
             x, objective = y[:n], value
             break
         added = False
-        for (_, i, t, _), amount in short:
-            if g.cover(i, {t}, more=float(amount)):
+        for (k, i, t, _), amount in short:
+            reach = (g.chain_reach if form.rows[k].parent_component().local_name
+                     == "chain_coordination_inflow" else g.market_reach)
+            before = g.total(i)
+            g.deliver(i, reach.get(i, {}).get(t), float(amount))
+            if g.total(i) > before:
                 added = True
                 continue
             # no host of i can reach t with room: move t's downstream capacity elsewhere
             for d in chain_down.get(i, ()):
                 s = (d, t)
                 if s in g.cap and s not in g.forced:
-                    g.fill(d, g.unhost(s), ups.get(d, []))
+                    g.fill(d, g.unhost(s))
                     added = True
         if not added:
-            status = (f"{len(short)} destination(s) cannot be reached from hosts with room, "
-                      f"e.g. {short[0][0][1]} to {short[0][0][2]}")
             break
+    if x is None and short:
+        # last resort: the industries still short of reach choose their hosts in a small MIP
+        free = {i for (_, i, _, _), _ in short}
+        x, objective, status = complete(built, form, dict.fromkeys(g.cap, 1), options,
+                                        free=free, seconds=10.0)
+        status = (f"{len(short)} destination(s) not reached from hosts with room after "
+                  f"{rounds} rounds; the hosting of {', '.join(sorted(free))} left to a short "
+                  f"MIP: {status}")
     report: dict[str, Any] = {"used": x is not None, "hosts": len(g.cap),
                               "objective": objective, "seconds": time.perf_counter() - t0,
                               "greedy_seconds": t1 - t0, "completion_rounds": rounds}
+    if x is not None and short:
+        report["note"] = status
     if x is None:
         report["message"] = (f"the greedy hosting could not be completed to a feasible plan "
                              f"({status}); HiGHS starts without it")
