@@ -276,11 +276,14 @@ def render_summary(result: Any) -> str:
     lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
     if s["message"]:
         lines.append(s["message"])
+    lines += _start_lines(s, money)
     if result.explanation is not None:
         lines += result.explanation.lines()[1:]
     if not result.outcome.has_solution:
-        if s["best_bound"] is not None:
-            lines.append(f"No plan found; best bound {s['best_bound']:,.2f} {money}.")
+        if s["status"] != "infeasible":
+            bound = (f"best bound {s['best_bound']:,.2f} {money}" if s["best_bound"] is not None
+                     else "no bound either")
+            lines.append(f"No plan found; {bound}.")
         return "\n".join(lines)
     lines.append(f"Objective {s['objective']:,.2f} {money}"
                  + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
@@ -311,6 +314,28 @@ def render_summary(result: Any) -> str:
                          "this plan needs beyond them (shortfalls.csv):")
             lines += [f"  - {m}" for m in short["message"]]
     return "\n".join(lines)
+
+
+def _start_lines(s: dict[str, Any], money: str) -> list[str]:
+    """What the warm start did, and when the first plan appeared."""
+    start, first = s.get("start") or {}, s.get("first_incumbent")
+    out = []
+    plan = start.get("plan")
+    if plan and not plan.get("used"):
+        out.append(f"Start plan {plan['file']} not used: {plan['message']}")
+    elif plan:
+        out.append(f"Start plan {plan['file']}: {plan['how']}, objective "
+                   f"{plan['objective']:,.2f} {money}.")
+    heuristic = start.get("heuristic") or {}
+    if heuristic.get("used") and start.get("given") == "heuristic":
+        out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
+                   f"in {heuristic['seconds']:.1f} s.")
+    if first:
+        source = {"highs": "HiGHS's own search", "plan": "the start plan",
+                  "heuristic": "the heuristic"}.get(first["source"], first["source"])
+        out.append(f"First feasible plan after {first['seconds_from_compile']:.1f} s "
+                   f"(from {source}).")
+    return out
 
 
 if __name__ == "__main__":

@@ -66,8 +66,12 @@ class SolveMonitor:
 
     def _on_log(self, e: Any) -> None:
         text = e.message.strip()
-        if self.start_accepted is None and "MIP start solution is" in text:
-            self.start_accepted = "MIP start solution is feasible" in text
+        # "Assessing feasibility of MIP solution using ... tolerances of 1e-06: feasible"
+        # comes first (also when presolve alone solves the model), then, when the branch
+        # and bound runs, "MIP start solution is feasible: objective value is ..."
+        if "Assessing feasibility of MIP solution" in text or "MIP start solution is" in text:
+            verdict = text.split(":")[0] if "MIP start" in text else text.rsplit(":", 1)[-1]
+            self.start_accepted = "infeasible" not in verdict
 
     def _on_incumbent(self, e: Any) -> None:
         self.incumbents += 1

@@ -27,7 +27,9 @@ def run(path: str, heuristic: bool, time_limit: float, threads: int | None) -> d
             first.get("highs_seconds"), "first_objective": first.get("objective"),
             "source": first.get("source"), "heuristic_s": (s["start"].get("heuristic") or {})
             .get("seconds"), "status": s["status"], "objective": s["objective"],
-            "gap": s["gap"], "binaries": s["size"].get("binary")}
+            "gap": s["gap"], "binaries": s["size"].get("binary"),
+            "total_s": s["seconds"].get("solve", 0.0) + s["seconds"].get("handoff", 0.0)
+            + s["seconds"].get("start", 0.0)}
 
 
 def main() -> None:
@@ -37,7 +39,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args()
     cols = ["instance", "binaries", "heuristic", "first_s", "first_highs_s", "first_objective",
-            "source", "heuristic_s", "status", "objective", "gap"]
+            "source", "heuristic_s", "status", "objective", "gap", "total_s"]
     print(" | ".join(cols))
     for path in args.instances:
         for heuristic in (False, True):
