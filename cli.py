@@ -1,7 +1,8 @@
 """The ``allocator`` command: a thin layer over the Python API (``import allocator``).
 
 Exit codes: 0 optimal or within the gap; 1 internal error; 2 bad input or options; 3 time
-limit (the best plan found is still written); 4 infeasible.
+limit or Ctrl-C (the best plan found is still written); 4 infeasible; 130 Ctrl-C outside the
+solve (nothing written). Every command, exit code and message class: docs/cli.md.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ def main() -> None:
     supply limits.
 
     Exit codes: 0 optimal (or within the gap), 1 internal error, 2 bad input or options,
-    3 time limit (the best plan found is still written), 4 infeasible.
+    3 time limit or Ctrl-C (the best plan found is still written), 4 infeasible (explained
+    by input row). See docs/cli.md.
     """
 
 
@@ -149,10 +151,15 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
           soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
-    tables (allocation, flows, regions, objective, industries) and summary.json.
+    tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
+    relaxations when infeasible) and summary.json.
 
-    Exit 0 optimal (or within the gap), 3 time limit (best plan still written), 4
-    infeasible (the conflicting families are named), 2 bad input.
+    Pre-solve checks run first; a failure proves there is no plan. Ctrl-C stops HiGHS
+    cleanly and the best plan found so far is written.
+
+    Exit 0 optimal (or within the gap), 3 time limit or Ctrl-C (best plan still written),
+    4 infeasible (the smallest relaxation, by input row), 2 bad input, 1 internal error.
+    See docs/cli.md.
     """
     import allocator
 

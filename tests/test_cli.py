@@ -86,7 +86,7 @@ def test_families_lists_and_prints_math():
     assert run("families", "--math", "nope").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["validate", "solve", "families"])
+@pytest.mark.parametrize("command", ["validate", "solve", "explain", "families"])
 def test_help_explains_every_option_with_its_default(command):
     done = run(command, "--help")
     assert done.returncode == 0
@@ -101,3 +101,13 @@ def test_the_readme_demo_command_works(tmp_path):
     done = run("solve", str(root / "instances" / "china-sei"), "-o", str(tmp_path / "r"))
     assert done.returncode == 0, done.stderr
     assert "nev" in done.stdout and "candidates" in done.stdout
+
+
+def test_docs_cli_md_covers_every_command_and_exit_code():
+    from allocator.cli import main
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    for name in main.commands:
+        assert f"`allocator {name}" in text, f"docs/cli.md does not document {name}"
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 130 |"):
+        assert code in text
