@@ -279,7 +279,7 @@ def render_summary(result: Any) -> str:
     lines = []
     gap = s["gap"]
     gap_text = f", gap {gap:.2%}" if gap is not None else ""
-    secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "solve"))
+    secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "start", "solve"))
     lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
     if s["message"]:
         lines.append(s["message"])
