@@ -1,9 +1,9 @@
 """The ``allocator`` command: a thin layer over the Python API (``import allocator``).
 
 Exit codes: 0 optimal or within the gap; 1 internal error; 2 bad input or options; 3 time
-limit (the best plan found is still written); 4 infeasible (allocator evaluate: the plan breaks
-limits); 5 verification failed (allocator verify: a violated constraint, an objective that
-disagrees with summary.json, or an active family it could not check).
+limit or Ctrl-C (the best plan found is still written); 4 infeasible (allocator evaluate: the
+plan breaks limits); 5 verification failed (allocator verify); 130 Ctrl-C outside the solve
+(nothing written). Every command, exit code and message class: docs/cli.md.
 """
 
 from __future__ import annotations
@@ -62,9 +62,10 @@ def main() -> None:
     supply limits.
 
     Exit codes: 0 optimal (or within the gap), 1 internal error, 2 bad input or options,
-    3 time limit (the best plan found is still written), 4 infeasible (evaluate: the plan
-    breaks limits), 5 verification failed (verify: a violated constraint, an objective that
-    disagrees, or a family it could not check).
+    3 time limit or Ctrl-C (the best plan found is still written), 4 infeasible (explained
+    by input row; evaluate: the plan breaks limits), 5 verification failed (verify: a
+    violated constraint, an objective that disagrees, or a family it could not check).
+    See docs/cli.md.
     """
 
 
@@ -125,30 +126,112 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               default=None, help="Write the full HiGHS log to this file. Default: no log.")
 @click.option("--verbose", is_flag=True, default=False,
               help="Stream the HiGHS log to the terminal. Default: off.")
+@click.option("--start", "start_file", type=click.Path(exists=True, dir_okay=False,
+                                                       path_type=Path),
+              default=None, metavar="PLAN.csv",
+              help="A plan to start from (a previous allocation.csv, or columns industry, "
+                   "region[, hosted, capacity]): completed to a feasible plan and given to "
+                   "HiGHS as its first incumbent. Default: none.")
+@click.option("--no-heuristic", is_flag=True, default=False,
+              help="Skip the greedy first plan (cheapest cost per unit of demand within the "
+                   "talent, funding, supply and focus limits). Default: on.")
+@click.option("--quiet", is_flag=True, default=False,
+              help="No live progress line (elapsed, incumbent, bound, gap) on stderr. "
+                   "Default: shown during solves longer than a second.")
+@click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
+              help="Make the limits of these families (comma-separated or repeated: talent, "
+                   "funding, supply, policy, capacity, markets, chain_coordination) penalized "
+                   "slacks: the best plan, and every shortfall it needs (shortfalls.csv). "
+                   "Default: all limits hard.")
+@click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
+              "limit's unit). Default: 1e6.")
 @_family_options
 @_guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
+          start_file: Path | None, no_heuristic: bool, quiet: bool,
+          soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
-    tables (allocation, flows, regions, objective, industries) and summary.json.
+    tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
+    relaxations when infeasible) and summary.json.
 
-    Exit 0 optimal (or within the gap), 3 time limit (best plan still written), 4
-    infeasible (the conflicting families are named), 2 bad input.
+    Pre-solve checks run first; a failure proves there is no plan. Ctrl-C stops HiGHS
+    cleanly and the best plan found so far is written.
+
+    Exit 0 optimal (or within the gap), 3 time limit or Ctrl-C (best plan still written),
+    4 infeasible (the smallest relaxation, by input row), 2 bad input, 1 internal error.
+    See docs/cli.md.
     """
     import allocator
 
     inst = allocator.load_instance(instance, extra_families=family_files, without=without)
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
-                                      verbose=verbose)
-    built = allocator.build_model(inst)
+                                      verbose=verbose, progress=not (quiet or verbose),
+                                      heuristic=not no_heuristic,
+                                      start_file=str(start_file) if start_file else None)
+    try:
+        built = allocator.build_model(inst, soft=_names(soft), soft_penalty=soft_penalty)
+    except KeyError as exc:
+        raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
     result = allocator.solve(built, options)
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
         path = result.write(output)
         click.echo(f"\nResults written to {path}")
     return result.exit_code
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    """``("talent,funding", "supply")`` -> ``["talent", "funding", "supply"]``."""
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
+
+
+@main.command()
+@INSTANCE
+@click.option("--relax", "relax", multiple=True, metavar="FAMILIES",
+              help="Relax only the limits of these families (comma-separated or repeated). "
+                   "Default: every family that declares limits.")
+@click.option("--time-limit", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS", help="Time limit of each stage of the elastic model. "
+              "Default: the instance's [solver] time_limit, else 60.")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="Threads HiGHS may use. Default: the instance's [solver] threads, else "
+                   "HiGHS decides.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="HiGHS random seed. Default: the instance's [solver] seed, else 0.")
+@click.option("--no-iis", is_flag=True, default=False,
+              help="Skip the second view (the IIS of the LP relaxation). Default: shown.")
+@_family_options
+@_guard
+def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
+            threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
+            family_files: tuple[Path, ...]) -> int:
+    """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
+    fail, then the smallest set of limits to relax (fewest limits, demand last, then least
+    amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
+    relaxation as a second view.
+
+    Exit 0 when the instance is feasible (nothing to explain), 4 when it is infeasible, 3
+    when no relaxation was found within the time limit, 2 bad input.
+    """
+    import allocator
+    from allocator.errors import EXIT_INFEASIBLE, EXIT_TIME_LIMIT
+    from allocator.explain import explain as explain_instance
+
+    inst = allocator.load_instance(instance, extra_families=family_files, without=without)
+    options = allocator.SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
+    known = [f.name for f in inst.active_families if f.limits]
+    for name in _names(relax):
+        if name not in known:
+            raise click.BadParameter(f"family '{name}' has no limits to relax here; families "
+                                     f"with limits: {', '.join(known)}", param_hint="--relax")
+    result = explain_instance(inst, relax=_names(relax) or None, options=options,
+                              iis=not no_iis)
+    click.echo(f"{inst.name}: " + "\n".join(result.lines()))
+    return {"feasible": 0, "unknown": EXIT_TIME_LIMIT}.get(result.status, EXIT_INFEASIBLE)
 
 
 @main.command()
@@ -214,13 +297,18 @@ def render_summary(result: Any) -> str:
     lines = []
     gap = s["gap"]
     gap_text = f", gap {gap:.2%}" if gap is not None else ""
-    secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "solve"))
+    secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "start", "solve"))
     lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
     if s["message"]:
         lines.append(s["message"])
+    lines += _start_lines(s, money)
+    if result.explanation is not None:
+        lines += result.explanation.lines()[1:]
     if not result.outcome.has_solution:
-        if s["best_bound"] is not None:
-            lines.append(f"No plan found; best bound {s['best_bound']:,.2f} {money}.")
+        if s["status"] != "infeasible":
+            bound = (f"best bound {s['best_bound']:,.2f} {money}" if s["best_bound"] is not None
+                     else "no bound either")
+            lines.append(f"No plan found; {bound}.")
         return "\n".join(lines)
     lines.append(f"Objective {s['objective']:,.2f} {money}"
                  + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
@@ -240,7 +328,39 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
+    if s["soft"]:
+        short = result.tables.get("shortfalls")
+        lines.append("")
+        if short is None or not len(short):
+            lines.append(f"Softened limits ({', '.join(s['soft'])}): no shortfall, every "
+                         "limit holds.")
+        else:
+            lines.append(f"Shortfalls of the softened limits ({', '.join(s['soft'])}): what "
+                         "this plan needs beyond them (shortfalls.csv):")
+            lines += [f"  - {m}" for m in short["message"]]
     return "\n".join(lines)
+
+
+def _start_lines(s: dict[str, Any], money: str) -> list[str]:
+    """What the warm start did, and when the first plan appeared."""
+    start, first = s.get("start") or {}, s.get("first_incumbent")
+    out = []
+    plan = start.get("plan")
+    if plan and not plan.get("used"):
+        out.append(f"Start plan {plan['file']} not used: {plan['message']}")
+    elif plan:
+        out.append(f"Start plan {plan['file']}: {plan['how']}, objective "
+                   f"{plan['objective']:,.2f} {money}.")
+    heuristic = start.get("heuristic") or {}
+    if heuristic.get("used") and start.get("given") == "heuristic":
+        out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
+                   f"in {heuristic['seconds']:.1f} s.")
+    if first:
+        source = {"highs": "HiGHS's own search", "plan": "the start plan",
+                  "heuristic": "the heuristic"}.get(first["source"], first["source"])
+        out.append(f"First feasible plan after {first['seconds_from_compile']:.1f} s "
+                   f"(from {source}).")
+    return out
 
 
 from allocator.planner_cli import register  # noqa: E402 (report, convert)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from allocator.errors import InputError, Problem
     from allocator.family import Family, Option, Symbol, Term
     from allocator.results import Result
-    from allocator.solve import SolverOptions
+    from allocator.solve import SolveOutcome, SolverOptions
 
 #: where each public name lives. Imported on first use, so that ``import allocator.verify``
 #: (the independent checker) does not pull in Pyomo or HiGHS.
@@ -87,30 +87,72 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
           shadow_prices: bool = True) -> Result:
     """Solve a built model with HiGHS; returns the result tables and summary.
 
+    First the pre-solve checks (:mod:`allocator.checks`) of the families built and not
+    softened: a failure proves that no plan exists, so HiGHS is not run (status
+    ``infeasible``, termination ``pre-solve checks``). When the instance is infeasible,
+    ``result.explanation`` holds the smallest set of limits to relax, each named by its input
+    row (:func:`allocator.explain.explain`), ``result.outcome.message`` its headline.
+
     With a plan and ``shadow_prices`` (the default), the LP with hosting fixed is re-solved and
     the ``regions`` table gains ``shadow_price`` and ``shadow_price_unit`` (see
     :mod:`allocator.shadow`).
-
-    When the instance is infeasible, ``result.outcome.message`` names the families whose
-    constraints conflict (see :func:`allocator.diagnose.conflicting_families`).
     """
+    from allocator.checks import run_checks
     from allocator.results import collect
-    from allocator.solve import SolverOptions, solve_model
+    from allocator.solve import SolverOptions, presolve_infeasible
 
     resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
-    outcome = solve_model(built.model, resolved)
+    names = [f.name for f in built.families]
+    failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
+    outcome = (presolve_infeasible(len(failures)) if failures
+               else _solve_warm(built, resolved))
+    explanation = None
     if outcome.status == "infeasible":
-        from allocator.diagnose import conflicting_families, describe_conflict
+        from allocator.explain import explain
 
-        names = conflicting_families(built.instance, [f.name for f in built.families],
-                                     resolved)
-        outcome.message = describe_conflict(names)
-    result = collect(built, outcome, resolved)
+        explanation = explain(built.instance, names, options=resolved, checks=failures)
+        outcome.message = explanation.headline
+    result = collect(built, outcome, resolved, explanation)
     if shadow_prices:
         from allocator.shadow import add_shadow_prices
 
         add_shadow_prices(result)
     return result
+
+
+def _solve_warm(built: BuiltModel, options: SolverOptions) -> SolveOutcome:
+    """Compile once, make the MIP start (a plan file, the heuristic), solve; the time to the
+    first incumbent counts from the start of compiling."""
+    import time
+
+    from pyomo.common.errors import InfeasibleConstraintException
+
+    from allocator.solve import compile_model, infeasible_before_solving, solve_model
+    from allocator.warmstart import prepare
+
+    t0 = time.perf_counter()
+    try:
+        form = compile_model(built.model)
+    except InfeasibleConstraintException as exc:
+        return infeasible_before_solving(exc, time.perf_counter() - t0)
+    t1 = time.perf_counter()
+    start, report = prepare(built, form, options, heuristic=options.heuristic,
+                            plan=options.start_file)
+    t2 = time.perf_counter()
+    outcome = solve_model(built.model, options, form=form, start=start)
+    outcome.seconds.update(compile=t1 - t0, start=t2 - t1,
+                           handoff=outcome.seconds["handoff"] + (t1 - t0))
+    report.update(outcome.start)
+    first = outcome.first_incumbent
+    if first is not None:
+        first["seconds_from_compile"] = first["seconds"] + (t2 - t0) + outcome.seconds["pass"]
+        first["source"] = "highs"
+        if report.get("accepted_by_highs"):  # HiGHS's first incumbent is the start itself
+            first["source"] = report["given"]
+            first["highs_objective"] = first["objective"]  # reported in presolved space
+            first["objective"] = report["objective"]
+    outcome.start = report
+    return outcome
 
 
 def solve_instance(

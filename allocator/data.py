@@ -83,6 +83,12 @@ class Instance:
         return self.settings["units"]["money"]
 
     # ----------------------------------------------------------------- derived data
+    def capacity_unit(self, industry: str) -> str:
+        """The unit of an industry's capacity (industries.csv capacity_unit, else [units])."""
+        unit = self.industry["capacity_unit"].get(industry)
+        return unit if isinstance(unit, str) and unit else str(self.settings["units"][
+            "capacity"])
+
     @cached_property
     def region_ids(self) -> list[str]:
         return list(self.tables["regions"]["id"])

@@ -15,6 +15,10 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   shared decisions through :class:`allocator.build.Context` only;
 * ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
   ``resources`` (use of each limited resource against what is available);
+* ``limit_source(block, ctx, constraint, index)`` (optional): where a row of one of its
+  ``limits`` comes from in the input, as a :class:`LimitSource` (file, spreadsheet rows,
+  column, what it limits, the limit's value and unit): how ``--soft`` shortfalls and
+  ``allocator explain`` name the planner's own rows;
 * ``validate(tables, settings)`` (optional): input rules across tables, as problems;
 * ``check(v)`` (optional): the family's rules restated for ``allocator verify``, which
   recomputes them from the written result tables with plain pandas (``v`` is an
@@ -116,6 +120,42 @@ class Term:
 
 
 @dataclass(frozen=True)
+class LimitSource:
+    """Where one row of a family's limit comes from, in the planner's words.
+
+    ``file`` is the input file that holds the limit (``talent_supply.csv``, or
+    ``instance.toml`` for a setting), ``rows`` its spreadsheet rows (the header is row 1;
+    empty when the limit is a setting or a default because no row exists), ``column`` the
+    column or setting, ``what`` what is limited (``"hefei, chip_engineers"``), ``limit`` the
+    limit's value as the input states it (``None`` when the limit depends on the plan, e.g.
+    what downstream industries use), ``unit`` its unit, ``note`` anything the planner should
+    know (``"no row: supply 0"``). ``needs``/``has`` name the two sides of the sentence
+    ("talent_supply.csv row 14 (hefei, chip_engineers): needs 41.2, has 30.0: short 11.2").
+    """
+
+    file: str
+    rows: tuple[int, ...] = ()
+    column: str = ""
+    what: str = ""
+    limit: float | None = None
+    unit: str = ""
+    note: str = ""
+    needs: str = "needs"
+    has: str = "has"
+
+
+def rows_where(table: pd.DataFrame, **values: Any) -> tuple[int, ...]:
+    """Spreadsheet rows of ``table`` (its index) whose columns equal ``values``; for
+    :class:`LimitSource`."""
+    mask = None
+    for column, value in values.items():
+        hit = table[column] == value
+        mask = hit if mask is None else mask & hit
+    index = table.index if mask is None else table.index[mask.to_numpy(dtype=bool)]
+    return tuple(int(i) for i in index)
+
+
+@dataclass(frozen=True)
 class Family:
     """A constraint family: see the module docstring for the contract."""
 
@@ -134,6 +174,9 @@ class Family:
     columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
     #: result rows for the shared tables ("flows", "resources"), from the solved block
     report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: where a row of one of its ``limits`` comes from: ``(block, ctx, constraint name, index)
+    #: -> LimitSource``; without it, shortfalls are named by constraint and index
+    limit_source: Callable[[pyo.Block, Context, str, Any], LimitSource] | None = None
     #: extra input checks across tables, run during validation; returns problems found
     validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
     #: allocator verify: recompute this family's constraints and terms from the written

@@ -60,6 +60,8 @@ class Result:
     options: SolverOptions
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     summary: dict[str, Any] = field(default_factory=dict)
+    #: why there is no plan (:class:`allocator.explain.Explanation`), after an infeasible solve
+    explanation: Any = None
 
     @property
     def status(self) -> str:
@@ -84,12 +86,19 @@ def allocator_version() -> str:
         return "unknown"
 
 
-def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions) -> Result:
-    """Read every table off the solved model (only the summary when there is no plan)."""
-    result = Result(built, outcome, options)
+def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions,
+            explanation: Any = None) -> Result:
+    """Read every table off the solved model (only the summary when there is no plan); with
+    an ``explanation`` of infeasibility, its ranked relaxations become ``relaxations.csv``
+    and it is recorded in the summary."""
+    result = Result(built, outcome, options, explanation=explanation)
     if outcome.has_solution:
         result.tables = _tables(built)
     result.summary = _summary(result)
+    if explanation is not None:
+        result.summary["explanation"] = explanation.to_dict()
+        if len(explanation.relaxations):
+            result.tables["relaxations"] = explanation.relaxations
     return result
 
 
@@ -163,15 +172,6 @@ def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,
     }, columns=_FLOW_COLUMNS)
 
 
-def capacity_unit(instance: Instance, industry: str) -> str:
-    """The unit of an industry's capacity: industries.csv capacity_unit, else the instance's
-    ``[units] capacity``."""
-    unit = instance.industry["capacity_unit"].get(industry)
-    if isinstance(unit, str) and unit:
-        return unit
-    return str(instance.settings["units"]["capacity"])
-
-
 def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -188,12 +188,10 @@ def _geography_table(inst: Instance) -> pd.DataFrame:
 
 
 def _shortfall_table(built: BuiltModel) -> pd.DataFrame:
-    rows = built.soft_rows
-    amount = _clean([pyo.value(built.model.shortfall[k]) for k in rows["slack"]])
-    out = rows.drop(columns="slack").assign(amount=amount)
-    out["index"] = [",".join(map(str, i)) if isinstance(i, tuple) else str(i)
-                    for i in out["index"]]
-    return out[out["amount"] > 0].reset_index(drop=True)
+    """Every positive shortfall, mapped to its input rows (see :mod:`allocator.limits`)."""
+    from allocator.limits import shortfall_table
+
+    return shortfall_table(built)
 
 
 def _objective_table(built: BuiltModel) -> pd.DataFrame:
@@ -222,7 +220,7 @@ def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame
         "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
         "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
-        "capacity_unit": [capacity_unit(inst, i) for i in inst.industry_ids],
+        "capacity_unit": [inst.capacity_unit(i) for i in inst.industry_ids],
     })
     hosts = allocation[allocation["hosted"] == 1].groupby("industry", sort=False)["region"]
     out["host_regions"] = [" ".join(hosts.get_group(i)) if i in hosts.groups else ""
@@ -243,6 +241,8 @@ def _summary(result: Result) -> dict[str, Any]:
         "gap": outcome.gap,
         "has_plan": outcome.has_solution,
         "message": outcome.message,
+        "first_incumbent": outcome.first_incumbent,
+        "start": outcome.start,
         "seconds": {"build": built.seconds, **outcome.seconds},
         "size": outcome.size,
         "families": [{"name": s.family.name, "active": s.active and s.family in built.families,

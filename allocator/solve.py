@@ -34,6 +34,9 @@ class SolverOptions:
     seed: int | None = None
     log_file: str | None = None  # full HiGHS log
     verbose: bool = False  # stream the HiGHS log to the terminal
+    progress: bool = False  # live progress line on stderr (allocator.monitor)
+    heuristic: bool = True  # a greedy first plan as MIP start (allocator.warmstart)
+    start_file: str | None = None  # a plan file (allocation.csv) as MIP start
 
     def resolved(self, instance_solver: dict[str, Any]) -> SolverOptions:
         values = asdict(self)
@@ -61,6 +64,11 @@ class SolveOutcome:
     solver: str = ""
     size: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    #: when HiGHS reported its first feasible plan: seconds (wall, from the start of the
+    #: run), highs_seconds (HiGHS's clock), objective; None when it found none
+    first_incumbent: dict[str, float] | None = None
+    #: how a MIP start was made and used (allocator.warmstart), for summary.json
+    start: dict[str, Any] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -184,6 +192,16 @@ _STATUS = {
 }
 
 
+def set_mip_start(h: highspy.Highs, x: np.ndarray) -> None:
+    """Give HiGHS a complete plan (one value per column) as a MIP start: when feasible it is
+    the first incumbent, so the run can only improve on it."""
+    sol = highspy.HighsSolution()
+    sol.col_value = np.asarray(x, dtype=float)
+    sol.value_valid = True
+    if h.setSolution(sol) == highspy.HighsStatus.kError:
+        raise RuntimeError("HiGHS rejected the MIP start (setSolution returned an error)")
+
+
 def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
     """Run HiGHS. Its thread pool is global to the process and fixed when first used; it is
     rebuilt when a run asks for a different number of threads (else HiGHS refuses to run)."""
@@ -195,18 +213,34 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
     return h.run()
 
 
-def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcome:
-    """Solve ``model`` with HiGHS and load the values of the plan into its variables."""
+def infeasible_before_solving(exc: InfeasibleConstraintException, seconds: float
+                              ) -> SolveOutcome:
+    """A row without variables that cannot hold (e.g. demand for an industry that no region
+    may host): infeasible whatever the plan, an answer rather than a crash."""
+    return SolveOutcome(status="infeasible", termination=f"infeasible before solving: {exc}",
+                        has_solution=False, objective=None, bound=None, gap=None,
+                        seconds={"compile": seconds}, solver=highs_version())
+
+
+def solve_model(model: pyo.ConcreteModel, options: SolverOptions, *,
+                form: StandardForm | None = None, start: np.ndarray | None = None
+                ) -> SolveOutcome:
+    """Solve ``model`` with HiGHS and load the values of the plan into its variables.
+
+    ``form``: the model already compiled (:func:`compile_model`), to compile once when a
+    start was computed on it. ``start``: a complete feasible plan, one value per column of
+    ``form``, given to HiGHS as its first incumbent (:func:`set_mip_start`). The run is
+    watched by :class:`allocator.monitor.SolveMonitor`: first incumbent, progress line
+    (``options.progress``), Ctrl-C as a clean interrupt.
+    """
+    from allocator.monitor import SolveMonitor
+
     t0 = time.perf_counter()
-    try:
-        form = compile_model(model)
-    except InfeasibleConstraintException as exc:
-        # a row without variables that cannot hold (e.g. demand for an industry that no
-        # region may host): infeasible whatever the plan, an answer rather than a crash
-        return SolveOutcome(status="infeasible", termination=f"infeasible before solving: "
-                            f"{exc}", has_solution=False, objective=None, bound=None,
-                            gap=None, seconds={"compile": time.perf_counter() - t0},
-                            solver=highs_version())
+    if form is None:
+        try:
+            form = compile_model(model)
+        except InfeasibleConstraintException as exc:
+            return infeasible_before_solving(exc, time.perf_counter() - t0)
     t1 = time.perf_counter()
     if not form.columns:  # every variable fixed (e.g. evaluating a complete plan)
         load_solution(form, np.zeros(0), model)
@@ -218,10 +252,21 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcom
                                               "pass": 0.0, "solve": 0.0},
                             solver=highs_version(), size=size)
     h = make_highs(form, options)
+    if start is not None:
+        set_mip_start(h, start)
+    monitor = SolveMonitor(progress=options.progress)
+    monitor.attach(h, watch_start=start is not None)
     t2 = time.perf_counter()
-    run_status = run_highs(h)
+    with monitor.interruptible():
+        run_status = run_highs(h)
     t3 = time.perf_counter()
     outcome = read_outcome(h, form)
+    outcome.first_incumbent = monitor.first_incumbent
+    if start is not None:
+        outcome.start["accepted_by_highs"] = monitor.start_accepted
+    if monitor.stop_requested and outcome.status == "interrupted":
+        outcome.message = ("interrupted (Ctrl-C): " + ("the best plan found so far is kept"
+                           if outcome.has_solution else "no plan had been found yet"))
     if run_status == highspy.HighsStatus.kError and outcome.status != "infeasible":
         outcome.status = "error"
         outcome.message = "HiGHS stopped with an error (run with --log FILE to see why)"
@@ -230,6 +275,15 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcom
     if outcome.has_solution:
         load_solution(form, np.asarray(h.getSolution().col_value, dtype=float), model)
     return outcome
+
+
+def presolve_infeasible(failures: int) -> SolveOutcome:
+    """The outcome when the pre-solve checks prove infeasibility: HiGHS is not run."""
+    return SolveOutcome(status="infeasible", termination="pre-solve checks",
+                        has_solution=False, objective=None, bound=None, gap=None,
+                        solver=highs_version(),
+                        message=f"infeasible: {failures} pre-solve check"
+                                f"{'s' if failures != 1 else ''} failed")
 
 
 def read_outcome(h: highspy.Highs, form: StandardForm) -> SolveOutcome:

@@ -22,12 +22,13 @@ is used at its full rate, so the chain's intermediate demand is counted on capac
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Symbol, Term
-from allocator.results import capacity_unit
+from allocator.family import Family, LimitSource, Symbol, Term, rows_where
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -61,11 +62,30 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "resource": [f"demand:{i}" for i in ids],
         "used": [pyo.value(ctx.capacity_surplus[i]) + float(demand[i]) for i in ids],
         "available": [float(demand[i]) for i in ids],
-        "unit": [capacity_unit(inst, i) for i in ids],
+        "unit": [inst.capacity_unit(i) for i in ids],
         # where markets.csv locates the demand, the national demand is their sum: the
         # markets family's rows carry the price (this row and theirs move together)
         "constraint": ["" if i in located else con[i].name for i in ids],
     })}
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """capacity_covers_requirement[i] is industry i's demand: its industries.csv row, or its
+    markets.csv rows where the demand is located there."""
+    inst = ctx.instance
+    demand = float(inst.final_demand[index])
+    downstream = inst.chain.loc[inst.chain["upstream"] == index, "downstream"].tolist()
+    located = inst.has("markets") and bool(rows_where(inst.table("markets"), industry=index))
+    source, column = ("markets", "demand") if located else ("industries", "demand")
+    rows = (rows_where(inst.table("markets"), industry=index) if located
+            else (int(inst.industry.at[index, "row"]),))
+    note = ("capacity is capped by the site maxima (sites.csv max_capacity, industries.csv "
+            "capacity_max)")
+    if downstream:
+        return LimitSource(inst.file_of(source), rows, column,
+                           f"{index}, national capacity against final demand {demand:g} plus "
+                           f"what {', '.join(downstream)} use", None,
+                           inst.capacity_unit(index), note)
+    return LimitSource(inst.file_of(source), rows, column, f"{index}, national capacity",
+                       demand, inst.capacity_unit(index), note, needs="demand", has="can build")
 
 
 FAMILY = Family(
@@ -76,6 +96,7 @@ FAMILY = Family(
     build=build,
     limits=("capacity_covers_requirement",),
     report=report,
+    limit_source=limit_source,
     optional=False,
     terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
                 "money"),),

@@ -38,7 +38,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Option, Symbol, Term
+from allocator.family import Family, LimitSource, Option, Symbol, Term
 from allocator.results import flow_table
 from allocator.schema import ColumnSpec
 
@@ -110,6 +110,21 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"flows": flow_table("chain_coordination", "coordination", arcs, "good", amount)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """chain_coordination_inflow[u, t] is the chain.csv rows from u to the downstream
+    industries that may be hosted in t."""
+    u, t = index
+    chain = ctx.instance.chain
+    local = {i for i, r in ctx.sites.index if r == t}
+    links = chain[(chain["upstream"] == u) & chain["downstream"].isin(local)]
+    return LimitSource(
+        ctx.instance.file_of("chain"), tuple(int(r) for r in links["row"]), "ratio",
+        f"{u} delivered to {t} for {', '.join(links['downstream'])}", None,
+        ctx.instance.capacity_unit(u),
+        "only hosts of the upstream industry within reach ship to t (reach: the option "
+        "nearest, industries.csv chain_nearest, arcs.csv)")
+
+
 FAMILY = Family(
     name="chain_coordination",
     summary="Upstream output flows on sparse arcs to downstream hosts; cost grows with "
@@ -117,6 +132,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("chain_coordination_inflow",),
+    limit_source=limit_source,
     report=report,
     requires=("chain",),
     columns={"industries": (

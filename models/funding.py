@@ -28,7 +28,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Option, Symbol
+from allocator.family import Family, LimitSource, Option, Symbol
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -122,6 +122,24 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"resources": pd.concat([rows, extra], ignore_index=True)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """A region's budget is its regions.csv row; the fund totals are instance.toml settings."""
+    money = ctx.instance.money
+    if constraint == "funding_within_budget":
+        region = ctx.instance.region
+        return LimitSource(ctx.instance.file_of("regions"), (int(region.at[index, "row"]),),
+                           "funding_budget", f"{index}, own budget (national fund on top)",
+                           float(region.at[index, "funding_budget"]), money)
+    fund = float(ctx.options["national_fund"])
+    share = float(ctx.options["slow_return_reserved_share"])
+    reserved = constraint == "funding_reserved_total"
+    return LimitSource(
+        "instance.toml", (), "[funding] national_fund",
+        "national guidance fund, " + ("share reserved for slow-return industries" if reserved
+                                      else "unreserved share"),
+        share * fund if reserved else (1 - share) * fund, money)
+
+
 FAMILY = Family(
     name="funding",
     summary="Fixed setup cost plus capex of new capacity within each region's budget plus "
@@ -130,6 +148,7 @@ FAMILY = Family(
     build=build,
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
     report=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
+    limit_source=limit_source,
     options=(
         Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "
                "on", unit="money", ge=0),

@@ -33,8 +33,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Option, Symbol, Term
-from allocator.results import capacity_unit, flow_table
+from allocator.family import Family, LimitSource, Option, Symbol, Term, rows_where
+from allocator.results import flow_table
 
 
 def ship_arcs(ctx: Context) -> pd.DataFrame:
@@ -121,10 +121,20 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "resource": [f"demand:{i}" for i, _ in keys],
         "used": [float(delivered.get((i, m), 0.0)) for i, m in keys],
         "available": [float(con[k].lower) for k in keys],
-        "unit": [capacity_unit(ctx.instance, i) for i, _ in keys],
+        "unit": [ctx.instance.capacity_unit(i) for i, _ in keys],
         "constraint": [f"{con[k].name} + {national[k[0]].name}" for k in keys],
     })
     return {"flows": flows, "resources": rows}
+
+
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """markets_demand_met[i, m] is the markets.csv row of industry i in region m."""
+    i, m = index
+    markets = ctx.instance.table("markets")
+    rows = rows_where(markets, industry=i, region=m)
+    demand = float(markets.loc[list(rows), "demand"].sum())
+    return LimitSource(ctx.instance.file_of("markets"), rows, "demand", f"{i} in {m}", demand,
+                       ctx.instance.capacity_unit(i), needs="demand", has="can be supplied")
 
 
 FAMILY = Family(
@@ -134,6 +144,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("markets_demand_met",),
+    limit_source=limit_source,
     report=report,
     requires=("markets",),
     options=(

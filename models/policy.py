@@ -19,11 +19,13 @@ pairs (``allowed = false``) are not candidates at all: they are left out of $S$ 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Option, Symbol
+from allocator.family import Family, LimitSource, Option, Symbol
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -66,6 +68,25 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"resources": pd.DataFrame(rows)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """Focus limits and equity floors are a region's regions.csv row (a blank focus limit is
+    the option max_industries of instance.toml)."""
+    region = ctx.instance.region
+    row = (int(region.at[index, "row"]),)
+    if constraint == "policy_equity_floor":
+        return LimitSource(ctx.instance.file_of("regions"), row, "min_industries",
+                           f"{index}, least industries hosted",
+                           float(region.at[index, "min_industries"]), "industries",
+                           needs="asks for", has="can host")
+    given = region.at[index, "max_industries"]
+    if pd.isna(given):
+        return LimitSource("instance.toml", (), "[policy] max_industries",
+                           f"{index}, most industries hosted (blank in regions.csv row "
+                           f"{row[0]})", float(ctx.options["max_industries"]), "industries")
+    return LimitSource(ctx.instance.file_of("regions"), row, "max_industries",
+                       f"{index}, most industries hosted", float(given), "industries")
+
+
 FAMILY = Family(
     name="policy",
     summary="Must-host pairs, at most N industries per region (focus), at least M where "
@@ -73,6 +94,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     limits=("policy_focus_limit", "policy_equity_floor"),
+    limit_source=limit_source,
     report=report,
     options=(
         Option("max_industries", int, 0, "focus limit for regions whose max_industries is "

@@ -33,7 +33,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Symbol
+from allocator.family import Family, LimitSource, Symbol, rows_where
 
 
 def uses(ctx: Context) -> pd.DataFrame:
@@ -149,6 +149,39 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"resources": pd.DataFrame(rows)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """Supply rows are input_supply.csv rows; the import cap and the domestic-share floor are
+    the input's inputs.csv row."""
+    inst = ctx.instance
+    inputs = _inputs(ctx)
+    sup = inst.table("input_supply")
+    k = index[0] if isinstance(index, tuple) else index
+    name = f"{k} ({inputs.at[k, 'name']})" if "name" in inputs.columns else str(k)
+    inputs_row = rows_where(inst.table("inputs"), id=k)
+    if constraint == "supply_covers_need_national":
+        rows = rows_where(sup, input=k)
+        cap = inputs.at[k, "import_cap"]
+        extra = "" if pd.isna(cap) else f", imports up to {float(cap):g} on top"
+        return LimitSource(inst.file_of("input_supply"), rows, "supply",
+                           f"{name}, national supply{extra}",
+                           float(sup.loc[sup["input"] == k, "supply"].sum()), "input units",
+                           "" if rows else "no supply row: domestic supply 0")
+    if constraint == "supply_covers_need_regional":
+        r = index[1]
+        rows = rows_where(sup, region=r, input=k)
+        return LimitSource(inst.file_of("input_supply"), rows, "supply", f"{name} in {r}",
+                           float(sup.loc[rows_where(sup, region=r, input=k), "supply"].sum())
+                           if rows else 0.0, "input units",
+                           "" if rows else "no row for this region: supply 0")
+    if constraint == "supply_imports_within_cap":
+        return LimitSource(inst.file_of("inputs"), inputs_row, "import_cap",
+                           f"{name}, imports", float(inputs.at[k, "import_cap"]), "input units")
+    share = float(inputs.at[k, "domestic_share_min"])
+    return LimitSource(inst.file_of("inputs"), inputs_row, "domestic_share_min",
+                       f"{name}, imports beyond what the {share:.0%} domestic-share floor "
+                       "allows", None, "input units")
+
+
 FAMILY = Family(
     name="supply",
     summary="Domestic supply plus imports cover key-input needs; imports within the national "
@@ -158,6 +191,7 @@ FAMILY = Family(
     limits=("supply_covers_need_national", "supply_covers_need_regional",
             "supply_imports_within_cap", "supply_domestic_share_met"),
     report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
+    limit_source=limit_source,
     requires=("inputs", "input_need"),
     symbols=(
         Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",

@@ -20,7 +20,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
-from allocator.family import Family, Symbol
+from allocator.family import Family, LimitSource, Symbol, rows_where
 
 
 def uses(ctx: Context) -> pd.DataFrame:
@@ -70,12 +70,23 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"resources": rows}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """talent_within_supply[r, t] is the row of talent_supply.csv for (r, t) (or none: 0)."""
+    r, t = index
+    table = ctx.instance.table("talent_supply")
+    rows = rows_where(table, region=r, talent_class=t)
+    return LimitSource(ctx.instance.file_of("talent_supply"), rows, "supply", f"{r}, {t}",
+                       supply(ctx).get((r, t), 0.0), "people",
+                       "" if rows else "no row for this region and class: supply 0")
+
+
 FAMILY = Family(
     name="talent",
     summary="Talent needed by hosted capacity stays within each region's supply, per class.",
     math=__doc__ or "",
     build=build,
     limits=("talent_within_supply",),
+    limit_source=limit_source,
     report=report,
     requires=("talent_supply", "talent_need"),
     symbols=(

@@ -55,12 +55,15 @@ def test_bad_option_exits_2():
     assert "--gap" in done.stderr
 
 
-def test_infeasible_exits_4_and_names_the_families(tiny):
+def test_infeasible_exits_4_and_names_the_rows(tiny):
+    # 10 units need 10 engineers; A has 1, B none: 9 short (relaxed in A or B alike).
     folder = tiny(industries=NEV, talent_supply="region,talent_class,supply\nA,eng,1\n",
                   talent_need="industry,talent_class,need\nnev,eng,1\n")
     done = run("solve", str(folder), "--without", "duplication_neighbors")
     assert done.returncode == 4
-    assert "infeasible" in done.stdout and "capacity + talent" in done.stdout
+    assert "infeasible" in done.stdout
+    assert "talent class eng: meeting all demand needs at least 10 people" in done.stdout
+    assert "short 9 people" in done.stdout
 
 
 def test_time_limit_without_a_plan_exits_3(tiny, tmp_path):
@@ -86,8 +89,9 @@ def test_families_lists_and_prints_math():
     assert run("families", "--math", "nope").returncode == 2
 
 
-@pytest.mark.parametrize("command", ["validate", "solve", "families", "verify", "evaluate",
-                                     "compare", "import orlib-cap"])
+@pytest.mark.parametrize("command", ["validate", "solve", "explain", "families", "verify",
+                                     "evaluate", "compare", "import orlib-cap", "report",
+                                     "convert"])
 def test_help_explains_every_option_with_its_default(command):
     done = run(*command.split(), "--help")
     assert done.returncode == 0
@@ -121,3 +125,13 @@ def test_the_readme_demo_command_works(tmp_path):
     checked = run("verify", str(inst), str(sq))
     assert checked.returncode == 0, checked.stdout
     assert "only with the shortfalls" in checked.stdout
+
+
+def test_docs_cli_md_covers_every_command_and_exit_code():
+    from allocator.cli import main
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "cli.md").read_text()
+    for name in main.commands:
+        assert f"`allocator {name}" in text, f"docs/cli.md does not document {name}"
+    for code in ("| 0 |", "| 1 |", "| 2 |", "| 3 |", "| 4 |", "| 5 |", "| 130 |"):
+        assert code in text

@@ -55,7 +55,8 @@ def test_tradable_input_is_one_national_pool(tiny):
 def test_domestic_share_floor(tiny, share, status):
     # Domestic supply 7 (B only), no import cap, need = capacity >= 10.
     # Floor s: imports <= (1 - s) * need, so domestic 7 >= s * need >= 10 s: s = 0.7 just fits,
-    # s = 0.75 cannot. The conflict is reported as capacity + supply.
+    # s = 0.75 cannot: the pre-solve check says so (7.5 needed from domestic supply, 7 exist),
+    # and one supply limit relaxed by 0.5 makes a plan possible.
     folder = tiny(industries=NEV, sites=B_DEARER, inputs=inputs("true", cap="", share=share),
                   input_need=NEED, input_supply="region,input,supply\nB,lithium,7")
     r = solve(folder, ["capacity", "supply"])
@@ -63,4 +64,9 @@ def test_domestic_share_floor(tiny, share, status):
     if status == "optimal":
         assert r.objective == pytest.approx(15.0)
     else:
-        assert "capacity + supply" in r.outcome.message
+        assert r.outcome.termination == "pre-solve checks"
+        assert [c.family for c in r.explanation.checks] == ["supply"]
+        assert "inputs.csv row 2 (input lithium)" in r.explanation.checks[0].message
+        relax = r.explanation.relaxations
+        assert relax["family"].tolist() == ["supply"]
+        assert relax["amount"].tolist() == pytest.approx([0.5])
