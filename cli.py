@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from allocator.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+from allocator.generate import generate_command
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -223,6 +224,8 @@ def render_summary(result: Any) -> str:
                      f"{row.host_regions}")
     return "\n".join(lines)
 
+
+main.add_command(generate_command)
 
 if __name__ == "__main__":
     main()
