@@ -15,7 +15,10 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   shared decisions through :class:`allocator.build.Context` only;
 * ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
   ``resources`` (use of each limited resource against what is available);
-* ``validate(tables, settings)`` (optional): input rules across tables, as problems.
+* ``validate(tables, settings)`` (optional): input rules across tables, as problems;
+* ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
+  can reach under the family's limits, used to tighten site maxima and leave out sites that
+  can never host (:mod:`allocator.prune`).
 
 Families never reach into each other's blocks; they meet through the shared decisions
 (``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
     import pyomo.environ as pyo
 
     from allocator.build import Context
+    from allocator.data import Instance
     from allocator.errors import Problem
 
 SymbolKind = Literal[
@@ -132,6 +136,11 @@ class Family:
     report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
     #: extra input checks across tables, run during validation; returns problems found
     validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
+    #: the most capacity each candidate site can reach under this family's limits, from the
+    #: data alone: ``site_bounds(instance, options, sites)`` returns rows (industry, region,
+    #: bound, reason); the engine tightens the site maximum with them and leaves out the
+    #: sites that cannot reach their minimum scale (see :mod:`allocator.prune`)
+    site_bounds: Callable[[Instance, dict[str, Any], pd.DataFrame], pd.DataFrame] | None = None
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: where the family was loaded from, for reports

@@ -18,6 +18,7 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from allocator.errors import EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK, EXIT_TIME_LIMIT
@@ -196,7 +197,15 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
 def solve_model(model: pyo.ConcreteModel, options: SolverOptions) -> SolveOutcome:
     """Solve ``model`` with HiGHS and load the values of the plan into its variables."""
     t0 = time.perf_counter()
-    form = compile_model(model)
+    try:
+        form = compile_model(model)
+    except InfeasibleConstraintException as exc:
+        # a row without variables that cannot hold (e.g. an industry whose every candidate
+        # site was left out as unable to host, allocator.prune): infeasible before any solve
+        return SolveOutcome(status="infeasible", termination="Infeasible", has_solution=False,
+                            objective=None, bound=None, gap=None,
+                            seconds={"handoff": time.perf_counter() - t0, "solve": 0.0},
+                            solver=highs_version(), message=str(exc))
     t1 = time.perf_counter()
     h = make_highs(form, options)
     t2 = time.perf_counter()

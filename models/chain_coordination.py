@@ -26,7 +26,9 @@ $\kappa_u$ is the coordination cost per unit and km (``industries.csv coordinati
 else the option ``cost_per_unit_km``), $\delta_{ot}$ the great-circle distance (or
 ``arcs.csv distance_km``), $\sigma$ the ``border_surcharge``, $g(\cdot)$ the group. Where
 ``arcs.csv`` gives ``unit_cost``, $k_{uot}$ is that cost. A downstream site with no arc from
-any possible upstream site cannot produce: coordination keeps chains close together.
+any possible upstream site cannot produce: coordination keeps chains close together (such
+sites are left out of $S$, see ``allocator.prune``).
+
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
+from allocator.data import Instance
 from allocator.family import Family, Option, Symbol, Term
 from allocator.results import flow_table
 from allocator.schema import ColumnSpec
@@ -46,9 +49,14 @@ from allocator.schema import ColumnSpec
 def flow_arcs(ctx: Context) -> pd.DataFrame:
     """Index of ``flow``: columns good (upstream u), from, to, unit_cost, distance_km,
     crosses_border; one row per variable."""
-    inst, opts = ctx.instance, ctx.options
+    return arcs_between(ctx.instance, ctx.options, ctx.sites)
+
+
+def arcs_between(inst: Instance, opts: dict[str, Any], candidate: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """The flow arcs among the ``candidate`` sites (see :func:`flow_arcs`)."""
     net = inst.network
-    sites = ctx.sites.reset_index()[["industry", "region"]]
+    sites = candidate.reset_index()[["industry", "region"]]
     chain = inst.chain[["upstream", "downstream"]]
     # destinations t of good u: regions that may host some downstream industry of u
     dest = chain.merge(sites, left_on="downstream", right_on="industry")[["upstream", "region"]]
@@ -60,7 +68,7 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     origin = origin.assign(reach=origin["good"].map(reach).astype(int).to_numpy())
     parts = []
     for k, group in origin.groupby("reach", sort=True):
-        arcs = net.describe(net.with_explicit(net.generated(int(k), opts["same_group"])))
+        arcs = net.arcs(int(k), opts["same_group"])
         parts.append(group.drop(columns="reach").merge(arcs, on="from"))
     pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["good", "from", "to", "distance_km", "unit_cost", "crosses_border"])
@@ -72,6 +80,25 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     pairs["unit_cost"] = pairs["unit_cost"].astype(float).fillna(
         pd.Series(per_km * surcharge, index=pairs.index))
     return pairs.sort_values(["good", "from", "to"], kind="stable").reset_index(drop=True)
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """A downstream site that no candidate site of one of its upstream industries can reach
+    gets no inflow of that good, so it cannot produce: bound 0 (see :mod:`allocator.prune`)."""
+    arcs = arcs_between(inst, options, sites)
+    uses = inst.chain.merge(sites.reset_index()[["industry", "region"]],
+                            left_on="downstream", right_on="industry")
+    reached = pd.MultiIndex.from_arrays([arcs["good"], arcs["to"]])
+    cut = ~pd.MultiIndex.from_arrays([uses["upstream"], uses["region"]]).isin(reached)
+    lost = uses[cut]
+    reach = inst.industry["chain_nearest"].astype("Float64").fillna(options["nearest"])
+    return pd.DataFrame({
+        "industry": lost["downstream"].to_numpy(), "region": lost["region"].to_numpy(),
+        "bound": 0.0,
+        "reason": [f"value chain: no candidate site of its supplier {u} within reach of the "
+                   f"region ({int(reach[u])} nearest regions"
+                   + (", same group" if options["same_group"] else "") + ", arcs.csv)"
+                   for u in lost["upstream"]]}, columns=["industry", "region", "bound", "reason"])
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -118,6 +145,7 @@ FAMILY = Family(
     build=build,
     limits=("chain_coordination_inflow",),
     report=report,
+    site_bounds=site_bounds,
     requires=("chain",),
     columns={"industries": (
         ColumnSpec("chain_nearest", "int", "chain_coordination: arcs from a region to its k "
