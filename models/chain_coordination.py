@@ -29,6 +29,28 @@ else the option ``cost_per_unit_km``), $\delta_{ot}$ the great-circle distance (
 any possible upstream site cannot produce: coordination keeps chains close together (such
 sites are left out of $S$, see ``allocator.prune``).
 
+Valid inequalities (option ``strengthen``, on by default; left out when the family's limits
+are softened). With $A_u(t) = \{o : \text{flow}_{uot} \text{ exists}\}$ and
+$N_{ut} = \sum_{d:(u,d)\in L,\,(d,t)\in S} a_{ud}\,\overline{Q}_{dt}$, the most good $u$
+that region $t$ can ever use:
+
+$$
+\begin{aligned}
+&\text{chain\_coordination\_supplier\_within\_reach:} && \sum_{o \in A_u(t)} x_{uo}
+  \ \ge\ x_{dt} && \forall (u,d) \in L,\ (d,t) \in S,\ q_{dt} > 0 \text{ when hosted} \\
+&\text{chain\_coordination\_flow\_within\_host:} && \text{flow}_{uot} \ \le\
+  \min(\overline{Q}_{uo}, N_{ut})\, x_{uo} && \forall (u,o,t)
+\end{aligned}
+$$
+
+The first holds in every plan: a downstream site that hosts produces at least its minimum
+scale $m_d > 0$ (or keeps its existing capacity), needs $a_{ud} q_{dt} > 0$ of good $u$,
+and only a hosting $u$-site within reach can send it. It is written for sites with
+$m_d > 0$ or kept existing capacity. The second keeps every optimum: a plan that moves more
+than $N_{ut}$ into $t$ can move less at no extra cost (arc costs are non-negative and less
+output only loosens the sites' capacity rows), and a site that does not host has no output.
+It is the chain's counterpart of ``markets_ship_within_host``, the strong linking of
+facility location.
 """
 
 from __future__ import annotations
@@ -124,6 +146,23 @@ def build(b: pyo.Block, ctx: Context) -> None:
         return pyo.quicksum(b.flow[k] for k in inflow_arcs.get((u, t), ())) >= used
 
     b.chain_coordination_inflow = pyo.Constraint(list(need), rule=inflow)
+    strong = ctx.options["strengthen"] and not ctx.soft
+    x = ctx.hosts
+    cap_max = sites["capacity_max"].to_dict()
+    keep = ctx.instance.settings["sites"]["brownfield"] == "keep"
+    produces = sites.index[(sites["min_scale"] > 0).to_numpy()
+                           | (sites["brownfield"].to_numpy() & keep)]
+    must_produce = set(produces) if strong else set()
+    reach_rows = [(u, d, r) for u, d, r in zip(uses["upstream"], uses["downstream"],
+                                                uses["region"], strict=True)
+                  if (d, r) in must_produce]
+    b.chain_coordination_supplier_within_reach = pyo.Constraint(
+        reach_rows, rule=lambda _, u, d, t: pyo.quicksum(
+            x[u, k[1]] for k in inflow_arcs.get((u, t), ())) >= x[d, t])
+    usable = {key: sum(a * cap_max[s] for a, s in used) for key, used in need.items()}
+    b.chain_coordination_flow_within_host = pyo.Constraint(
+        keys if strong else [], rule=lambda _, u, o, t: b.flow[u, o, t]
+        <= min(cap_max[u, o], usable[u, t]) * x[u, o])
     for site, ks in outflow_arcs.items():
         ctx.add_site_output(site, pyo.quicksum(b.flow[k] for k in ks))
     cost = dict(zip(keys, arcs["unit_cost"], strict=True))
@@ -153,6 +192,9 @@ FAMILY = Family(
                    "nearest)", unit="regions", required=False, nullable=True, ge=0),
     )},
     options=(
+        Option("strengthen", bool, True, "add the valid inequalities "
+               "chain_coordination_supplier_within_reach and "
+               "chain_coordination_flow_within_host (same optimum, usually found faster)"),
         Option("nearest", int, 3, "arcs to each region's k nearest regions (both directions)",
                ge=0),
         Option("same_group", bool, True, "arcs between all regions of the same group"),
@@ -177,5 +219,13 @@ FAMILY = Family(
         Symbol("chain_coordination_inflow", "constraint", "", "(good, region)", "capacity",
                "what arrives covers what the region's downstream capacity uses",
                r"\sum_o \text{flow}_{uot} \ge \sum_{d} a_{ud} q_{dt}"),
+        Symbol("chain_coordination_supplier_within_reach", "constraint", "",
+               "(link, downstream site) with m_d > 0 or kept existing capacity", "",
+               "valid inequality: a hosting downstream site has a hosting supplier within "
+               "reach", r"\sum_{o \in A_u(t)} x_{uo} \ge x_{dt}"),
+        Symbol("chain_coordination_flow_within_host", "constraint", "", "(good, from, to)",
+               "capacity", "valid inequality: only a hosting site sends, at most what it can "
+               "make and the destination can use",
+               r"\text{flow}_{uot} \le \min(\overline{Q}_{uo}, N_{ut}) x_{uo}"),
     ),
 )
