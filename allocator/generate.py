@@ -136,7 +136,7 @@ class _Generator:
             if left in (3, 4) or left < 3:
                 lengths.append(left)
                 break
-            options = [k for k in (3, 4) if left - k not in (1, 2, 5)]
+            options = [k for k in (3, 4) if left - k not in (1, 2, 5)] or [3]  # 5 = 3 + 2
             k = int(rng.choice(options))
             lengths.append(k)
             left -= k
@@ -234,6 +234,7 @@ class _Generator:
                         self.forbidden.add((i, int(r)))
         order = sorted(range(nind), key=lambda i: (self.tier[i], i))  # upstream first
         hosts: dict[int, list[int]] = {}
+        allowed_of: dict[int, np.ndarray] = {}
         for i in order:
             allowed = np.array([(i, r) not in self.forbidden for r in range(self.nreg)])
             for u, _ in self.upstream_of[i]:
@@ -242,6 +243,7 @@ class _Generator:
                     reachable |= self.arcs_from[u][ids[o]]
                 allowed &= np.array([r in reachable for r in ids])
             cand = np.flatnonzero(allowed)
+            allowed_of[i] = cand
             want = int(min(self.n_plant[i], len(cand)))
             if want == 0:
                 raise RuntimeError(
@@ -250,35 +252,60 @@ class _Generator:
             p = self.weight[cand] ** 0.8
             chosen = rng.choice(cand, want, replace=False, p=p / p.sum())
             hosts[i] = sorted(int(c) for c in chosen)
-        self.hosts = hosts
         # capacities, from the bottom of the chain up: final demand split over the hosts,
-        # downstream needs assigned to the least-loaded reachable upstream host
+        # downstream needs spread over the upstream hosts within reach; where one host would
+        # carry more than a third of the industry (fewer than 3 sites would then do), another
+        # host is planted within reach of its clients
         q: dict[tuple[int, int], float] = {}
-        flow: dict[tuple[int, int, int], float] = {}
         self.min_scale = np.zeros(nind)
         for i in sorted(range(nind), key=lambda i: (-self.tier[i], i)):
-            hs = hosts[i]
-            share = rng.dirichlet(np.full(len(hs), 8.0))
-            load = {h: self.demand[i] * s for h, s in zip(hs, share, strict=True)}
-            needs = []
-            for u, d, a in self.links:
-                if u != i:
-                    continue
-                for t in hosts[d]:
-                    needs.append((a * q[d, t], t))
-            needs.sort(key=lambda x: (-x[0], x[1]))
-            for amount, t in needs:
-                near = [o for o in hs if ids[t] in self.arcs_from[i][ids[o]]]
-                o = min(near, key=lambda o: (load[o], o))
-                load[o] += amount
-                flow[i, o, t] = flow.get((i, o, t), 0.0) + amount
+            needs = sorted(((a * q[d, t], t) for u, d, a in self.links if u == i
+                            for t in hosts[d]), key=lambda x: (-x[0], x[1]))
+            share = rng.dirichlet(np.full(len(hosts[i]), 8.0))
+            final = dict(zip(hosts[i], self.demand[i] * share, strict=True))
+            while True:
+                load, clients = self._spread(i, hosts[i], final, needs)
+                top = max(load, key=lambda h: (load[h], h))
+                if load[top] <= sum(load.values()) / HOSTS_NEEDED[0] * 0.95:
+                    break
+                near = [int(r) for r in allowed_of[i] if int(r) not in hosts[i]
+                        and any(ids[t] in self.arcs_from[i][ids[int(r)]]
+                                for t in clients[top])]
+                if not near:
+                    break
+                p = self.weight[near] ** 0.8
+                hosts[i] = sorted([*hosts[i], int(rng.choice(near, p=p / p.sum()))])
+                final = {h: final.get(h, 0.0) for h in hosts[i]}
             # minimum efficient scale: a share of the typical site; a planted site below it
             # builds the minimum anyway (spare capacity, which upstream must then supply)
-            typical = sum(load.values()) / len(hs)
+            typical = sum(load.values()) / len(hosts[i])
             self.min_scale[i] = _down(typical * rng.uniform(0.2, 0.4), 2)
-            for h in hs:
+            for h in hosts[i]:
                 q[i, h] = max(load[h], float(self.min_scale[i]))
-        self.q, self.flow = q, flow
+        self.hosts, self.q = hosts, q
+
+    def _spread(self, i: int, hs: list[int], final: dict[int, float],
+                needs: list[tuple[float, int]]) -> tuple[dict[int, float], dict[int, set[int]]]:
+        """Loads of the hosts ``hs`` of industry ``i``: their share of final demand plus the
+        downstream needs, each spread over the hosts within reach, the least loaded first
+        (water filling); and which downstream regions each host serves."""
+        ids = self.ids
+        load = {h: final.get(h, 0.0) for h in hs}
+        clients: dict[int, set[int]] = {h: set() for h in hs}
+        for amount, t in needs:
+            near = sorted((o for o in hs if ids[t] in self.arcs_from[i][ids[o]]),
+                          key=lambda o: (load[o], o))
+            left = amount
+            for k in range(len(near)):
+                level = load[near[k + 1]] if k + 1 < len(near) else math.inf
+                give = min(left, (level - load[near[k]]) * (k + 1))
+                for o in near[: k + 1]:
+                    load[o] += give / (k + 1)
+                    clients[o].add(t)
+                left -= give
+                if left <= 0:
+                    break
+        return load, clients
 
     # ------------------------------------------------------------------ data from the plan
     def industry_table(self) -> None:
