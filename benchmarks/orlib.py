@@ -1,0 +1,165 @@
+"""OR-Library capacitated warehouse location (capa, capb, capc) solved by allocator.
+
+    python benchmarks/orlib.py [--time-limit 600] [--plain] [--only capb] [--out FILE]
+
+Each of the twelve problems (three files, four capacities each; format and optima in
+``shared/benchmarks/orlib/README.md``) is converted to an ordinary instance folder, then
+loaded, built and solved by allocator in a fresh process, to the default relative gap 1e-4.
+The objective is checked against the published optimum.
+
+The conversion (a minimal one, kept here so that the benchmark does not depend on the
+importer of ``allocator import orlib-cap``): one industry, ``service``; warehouse ``w<i>``
+is a candidate site with ``max_capacity`` s_i and ``fixed_cost`` f_i (``[sites] candidates
+= "listed"``); customer ``c<j>`` is a market with demand d_j; ``arcs.csv`` gives the cost of
+serving one unit of j from i, c_ij / d_j (the file gives the cost of all of j's demand).
+Capex is 0, and the families that the problem does not have are switched off
+(duplication, duplication_neighbors). The multi-source model of the README is then exactly
+allocator's: capacity only where hosted, shipments meet every market, what leaves a site is
+at most its capacity, with the strong linking ship <= d_j x_i of the markets family.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: (file, capacity) -> proven optimum (README.md of shared/benchmarks/orlib)
+OPTIMA = {
+    ("capa", 8000): 19240822.449, ("capa", 10000): 18438046.543,
+    ("capa", 12000): 17765201.949, ("capa", 14000): 17160439.012,
+    ("capb", 5000): 13656379.578, ("capb", 6000): 13361927.449,
+    ("capb", 7000): 13198556.434, ("capb", 8000): 13082516.496,
+    ("capc", 5000): 11646596.974, ("capc", 5750): 11570340.289,
+    ("capc", 6500): 11518743.744, ("capc", 7250): 11505767.394,
+}
+
+
+def shared_folder() -> Path | None:
+    """``shared/benchmarks/orlib``: beside the checkout, else /work/shared."""
+    for root in (HERE.parent.parent / "shared", Path("/work/shared")):
+        folder = root / "benchmarks" / "orlib" / "cap"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+def convert(source: Path, capacity: float, folder: Path) -> Path:
+    """Write the problem ``source`` (capa/capb/capc) with every warehouse's capacity set to
+    ``capacity`` as an allocator instance folder."""
+    tokens = source.read_text().split()
+    m, n = int(tokens[0]), int(tokens[1])
+    pos = 2
+    fixed = []
+    for _ in range(m):
+        cap_token, f = tokens[pos], float(tokens[pos + 1])
+        if cap_token != "capacity":
+            raise ValueError(f"{source}: expected the word 'capacity', found {cap_token}")
+        fixed.append(f)
+        pos += 2
+    demand, cost = [], []
+    for _ in range(n):
+        demand.append(float(tokens[pos]))
+        cost.append([float(t) for t in tokens[pos + 1: pos + 1 + m]])
+        pos += 1 + m
+    if pos != len(tokens):
+        raise ValueError(f"{source}: {len(tokens) - pos} tokens left over")
+    folder.mkdir(parents=True, exist_ok=True)
+    w = [f"w{i + 1}" for i in range(m)]
+    c = [f"c{j + 1}" for j in range(n)]
+    served = [j for j in range(n) if demand[j] > 0]
+    (folder / "instance.toml").write_text(
+        f'name = "{source.stem}-{capacity:g}"\n'
+        f'description = "OR-Library {source.stem}, every capacity {capacity:g}"\n'
+        '[sites]\ncandidates = "listed"\n'
+        '[families]\nwithout = ["duplication", "duplication_neighbors"]\n', encoding="utf-8")
+    lines = ["id,name,group,latitude,longitude,funding_budget"]
+    lines += [f"{r},{r},all,0,0,1e15" for r in w + c]
+    (folder / "regions.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "industries.csv").write_text(
+        "id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts\n"
+        f"service,Service,,0,0,0,{m}\n", encoding="utf-8")
+    lines = ["industry,region,max_capacity,fixed_cost"]
+    lines += [f"service,{w[i]},{capacity:g},{fixed[i]!r}" for i in range(m)]
+    (folder / "sites.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines = ["industry,region,demand"] + [f"service,{c[j]},{demand[j]!r}" for j in served]
+    (folder / "markets.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    lines = ["from,to,unit_cost"]
+    lines += [f"{w[i]},{c[j]},{cost[j][i] / demand[j]!r}" for j in served for i in range(m)]
+    (folder / "arcs.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (folder / "talent_supply.csv").write_text("region,talent_class,supply\n", encoding="utf-8")
+    (folder / "talent_need.csv").write_text("industry,talent_class,need\n", encoding="utf-8")
+    return folder
+
+
+def solve_one(folder: Path, time_limit: float, plain: bool) -> dict:
+    """Load, build, solve (this process); the numbers the table reports."""
+    t0 = time.perf_counter()
+    import allocator
+    from allocator.solve import SolverOptions
+
+    inst = allocator.load_instance(folder)
+    t1 = time.perf_counter()
+    built = allocator.build_model(inst, strengthen=not plain)
+    t2 = time.perf_counter()
+    result = allocator.solve(built, SolverOptions(time_limit=time_limit, mip_gap=1e-4))
+    out = result.outcome
+    return {"status": out.status, "objective": out.objective, "bound": out.bound,
+            "gap": out.gap, "load": t1 - t0, "build": t2 - t1,
+            "handoff": out.seconds.get("handoff"), "solve": out.seconds.get("solve"),
+            "total": time.perf_counter() - t0}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--time-limit", type=float, default=600.0)
+    parser.add_argument("--plain", action="store_true",
+                        help="without allocator's strengthening (build_model(strengthen=False))")
+    parser.add_argument("--only", default="", help="comma-separated: capa, capb, capc, "
+                        "capb-8000, ...")
+    parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
+    parser.add_argument("--one", nargs=3, metavar=("FOLDER", "TIME_LIMIT", "PLAIN"),
+                        help=argparse.SUPPRESS)  # the child process
+    args = parser.parse_args()
+    if args.one:
+        row = solve_one(Path(args.one[0]), float(args.one[1]), args.one[2] == "1")
+        print(json.dumps(row))
+        return 0
+    source = shared_folder()
+    if source is None:
+        print("OR-Library files not found (shared/benchmarks/orlib beside the checkout, or "
+              "/work/shared)", file=sys.stderr)
+        return 2
+    wanted = [w for w in args.only.split(",") if w]
+    work = Path(os.environ.get("TMPDIR", "/tmp")) / "allocator-orlib"
+    rows = []
+    print(f"{'problem':<12}{'status':>10}{'objective':>16}{'optimum':>16}{'load':>7}"
+          f"{'build':>7}{'handoff':>8}{'solve':>8}{'total':>8}")
+    for (name, cap), optimum in OPTIMA.items():
+        key = f"{name}-{cap}"
+        if wanted and name not in wanted and key not in wanted:
+            continue
+        folder = convert(source / f"{name}.txt", cap, work / key)
+        done = subprocess.run([sys.executable, __file__, "--one", str(folder),
+                               str(args.time_limit), "1" if args.plain else "0"],
+                              capture_output=True, text=True, check=True)
+        row = json.loads(done.stdout.strip().splitlines()[-1])
+        row.update(problem=key, optimum=optimum, plain=args.plain)
+        rows.append(row)
+        obj = row["objective"]
+        print(f"{key:<12}{row['status']:>10}{obj if obj is None else round(obj, 3):>16}"
+              f"{optimum:>16}{row['load']:>7.1f}{row['build']:>7.1f}{row['handoff']:>8.1f}"
+              f"{row['solve']:>8.1f}{row['total']:>8.1f}", flush=True)
+    if args.out:
+        args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
