@@ -2,7 +2,10 @@ r"""Build the Pyomo model: the core decisions, one block per active family, the 
 
 The engine owns the shared decisions and closes the shared accumulators:
 
-* `sites` $S \subseteq I \times R$: the (industry, region) pairs that may host;
+* `sites` $S \subseteq I \times R$: the (industry, region) pairs that may host: the input's
+  candidates less the pairs that can never host, whose site maximum $\overline{Q}_{ir}$ is
+  tightened by the limits the families imply (talent, funding, key inputs, value-chain
+  reach: `allocator.prune`; the pairs left out are listed in `pruned.csv`);
 * `hosts[i, r]` $x_{ir} \in \{0, 1\}$ and `capacity[i, r]` $q_{ir}$ with bounds
   $[\underline{q}_{ir}, \overline{Q}_{ir}]$ ($\underline{q}_{ir} = e_{ir}$ on kept brownfield
   sites, else 0);
