@@ -1,6 +1,6 @@
 """OR-Library capacitated warehouse location (capa, capb, capc) solved by allocator.
 
-    python benchmarks/orlib.py [--time-limit 600] [--plain] [--only capb] [--out FILE]
+    python benchmarks/orlib.py [--time-limit 600] [--variant V] [--only capb] [--out FILE]
 
 Each of the twelve problems (three files, four capacities each; format and optima in
 ``shared/benchmarks/orlib/README.md``) is converted to an ordinary instance folder, then
@@ -97,7 +97,13 @@ def convert(source: Path, capacity: float, folder: Path) -> Path:
     return folder
 
 
-def solve_one(folder: Path, time_limit: float, plain: bool) -> dict:
+#: formulations compared: allocator's default; without its capacity cuts (the strong
+#: linking ship <= d_j x_i only, the formulation the README's reference times used); and the
+#: weak textbook one (no strong linking either: build_model(strengthen=False))
+VARIANTS = ("default", "no-cover", "textbook")
+
+
+def solve_one(folder: Path, time_limit: float, variant: str) -> dict:
     """Load, build, solve (this process); the numbers the table reports."""
     t0 = time.perf_counter()
     import allocator
@@ -105,7 +111,9 @@ def solve_one(folder: Path, time_limit: float, plain: bool) -> dict:
 
     inst = allocator.load_instance(folder)
     t1 = time.perf_counter()
-    built = allocator.build_model(inst, strengthen=not plain)
+    if variant == "no-cover":
+        inst.family_options["capacity"]["strengthen"] = False
+    built = allocator.build_model(inst, strengthen=variant != "textbook")
     t2 = time.perf_counter()
     result = allocator.solve(built, SolverOptions(time_limit=time_limit, mip_gap=1e-4))
     out = result.outcome
@@ -119,16 +127,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--time-limit", type=float, default=600.0)
-    parser.add_argument("--plain", action="store_true",
-                        help="without allocator's strengthening (build_model(strengthen=False))")
+    parser.add_argument("--variant", choices=VARIANTS, default="default",
+                        help="formulation (see VARIANTS); default: %(default)s")
     parser.add_argument("--only", default="", help="comma-separated: capa, capb, capc, "
                         "capb-8000, ...")
     parser.add_argument("--out", type=Path, default=None, help="write the rows as JSON")
+    parser.add_argument("--docs", action="store_true", help="also write the table into "
+                        "docs/performance.md (between its orlib.py markers)")
     parser.add_argument("--one", nargs=3, metavar=("FOLDER", "TIME_LIMIT", "PLAIN"),
                         help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.one:
-        row = solve_one(Path(args.one[0]), float(args.one[1]), args.one[2] == "1")
+        row = solve_one(Path(args.one[0]), float(args.one[1]), args.one[2])
         print(json.dumps(row))
         return 0
     source = shared_folder()
@@ -137,6 +147,7 @@ def main() -> int:
               "/work/shared)", file=sys.stderr)
         return 2
     wanted = [w for w in args.only.split(",") if w]
+    before = _loadavg()
     work = Path(os.environ.get("TMPDIR", "/tmp")) / "allocator-orlib"
     rows = []
     print(f"{'problem':<12}{'status':>10}{'objective':>16}{'optimum':>16}{'load':>7}"
@@ -147,10 +158,10 @@ def main() -> int:
             continue
         folder = convert(source / f"{name}.txt", cap, work / key)
         done = subprocess.run([sys.executable, __file__, "--one", str(folder),
-                               str(args.time_limit), "1" if args.plain else "0"],
+                               str(args.time_limit), args.variant],
                               capture_output=True, text=True, check=True)
         row = json.loads(done.stdout.strip().splitlines()[-1])
-        row.update(problem=key, optimum=optimum, plain=args.plain)
+        row.update(problem=key, optimum=optimum, variant=args.variant)
         rows.append(row)
         obj = row["objective"]
         print(f"{key:<12}{row['status']:>10}{obj if obj is None else round(obj, 3):>16}"
@@ -158,7 +169,38 @@ def main() -> int:
               f"{row['solve']:>8.1f}{row['total']:>8.1f}", flush=True)
     if args.out:
         args.out.write_text(json.dumps(rows, indent=1) + "\n", encoding="utf-8")
+    if args.docs:
+        write_doc(rows, args.variant, args.time_limit, before, _loadavg())
     return 0
+
+
+def _loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def write_doc(rows: list[dict], variant: str, limit: float, before: str, after: str) -> None:
+    """The table, between ``<!-- BEGIN orlib.py VARIANT -->`` and its END marker."""
+    lines = [f"Formulation `{variant}`, time limit {limit:g} s, relative gap 1e-4; load "
+             f"average before {before}, after {after}.\n",
+             "| problem | status | objective | optimum | load | build | handoff | solve | "
+             "total |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        obj = "-" if r["objective"] is None else f"{r['objective']:,.3f}"
+        lines.append(f"| {r['problem']} | {r['status']} | {obj} | {r['optimum']:,.3f} | "
+                     f"{r['load']:.1f} | {r['build']:.1f} | {r['handoff']:.1f} | "
+                     f"{r['solve']:.1f} | {r['total']:.1f} |")
+    doc_path = HERE.parent / "docs" / "performance.md"
+    doc = doc_path.read_text(encoding="utf-8") if doc_path.exists() else ""
+    begin, end = f"<!-- BEGIN orlib.py {variant} -->", f"<!-- END orlib.py {variant} -->"
+    if begin not in doc:
+        doc += f"\n{begin}\n{end}\n"
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc_path.write_text(f"{head}{begin}\n" + "\n".join(lines) + f"\n{end}{tail}",
+                        encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -456,7 +456,7 @@ def build(folder: str | Path) -> Reference:
             sd = np.flatnonzero(si == d)
             rows.coef(inrow[u, sr[sd]], q[sd], -a)
             np.add.at(usable[u], sr[sd], a * cap[sd])
-        strong_chain = bool(opt("chain_coordination", "strengthen", True))
+        strong_chain = bool(opt("chain_coordination", "strengthen", False))
         # supplier within reach: sum_{o} x_uo - x_dt >= 0 for sites that must produce
         for u, d in zip(lu, ld, strict=True) if strong_chain else ():
             sd = np.flatnonzero((si == d) & ((scale > 0) | brown))

@@ -94,7 +94,8 @@ FAMILY = Family(
     optional=False,
     options=(
         Option("strengthen", bool, True, "add the valid inequalities capacity_cover_by_hosts "
-               "and capacity_fewest_hosts (same optimum, usually found faster)"),
+               "and capacity_fewest_hosts (same optimum; see docs/performance.md for the "
+               "measured effect)"),
     ),
     terms=(Term("investment", "fixed setup costs of new hosts plus capex of new capacity",
                 "money"),),

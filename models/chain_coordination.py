@@ -29,8 +29,10 @@ else the option ``cost_per_unit_km``), $\delta_{ot}$ the great-circle distance (
 any possible upstream site cannot produce: coordination keeps chains close together (such
 sites are left out of $S$, see ``allocator.prune``).
 
-Valid inequalities (option ``strengthen``, on by default; left out when the family's limits
-are softened). With $A_u(t) = \{o : \text{flow}_{uot} \text{ exists}\}$ and
+Valid inequalities (option ``strengthen``, **off** by default: measured, they made HiGHS
+slower on the generated instances, the second by doubling the rows, see
+``docs/performance.md``; left out when the family's limits are softened). With
+$A_u(t) = \{o : \text{flow}_{uot} \text{ exists}\}$ and
 $N_{ut} = \sum_{d:(u,d)\in L,\,(d,t)\in S} a_{ud}\,\overline{Q}_{dt}$, the most good $u$
 that region $t$ can ever use:
 
@@ -192,9 +194,10 @@ FAMILY = Family(
                    "nearest)", unit="regions", required=False, nullable=True, ge=0),
     )},
     options=(
-        Option("strengthen", bool, True, "add the valid inequalities "
+        Option("strengthen", bool, False, "add the valid inequalities "
                "chain_coordination_supplier_within_reach and "
-               "chain_coordination_flow_within_host (same optimum, usually found faster)"),
+               "chain_coordination_flow_within_host (same optimum; measured slower on the "
+               "generated instances, see docs/performance.md)"),
         Option("nearest", int, 3, "arcs to each region's k nearest regions (both directions)",
                ge=0),
         Option("same_group", bool, True, "arcs between all regions of the same group"),

@@ -80,7 +80,8 @@ def test_chain_cuts_hand_checked(tiny):
     # fixed 1). Plain model (no pruning): cars in B or C would get no chips, so A makes both:
     # 5 + 10 + 1 + 10 = 26.
     folder = tiny(
-        toml="[chain_coordination]\nnearest = 0\nsame_group = false\n[sites]\nprune = false\n",
+        toml="[chain_coordination]\nnearest = 0\nsame_group = false\nstrengthen = true\n"
+             "[sites]\nprune = false\n",
         regions=THREE,
         industries="""
             id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,capacity_max
