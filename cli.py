@@ -19,6 +19,7 @@ from typing import Any
 import click
 
 from allocator.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+from allocator.generate import generate_command
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -366,6 +367,7 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
 from allocator.planner_cli import register  # noqa: E402 (report, convert)
 
 register(main, _guard)
+main.add_command(generate_command)
 
 if __name__ == "__main__":
     main()

@@ -2,7 +2,10 @@ r"""Build the Pyomo model: the core decisions, one block per active family, the 
 
 The engine owns the shared decisions and closes the shared accumulators:
 
-* `sites` $S \subseteq I \times R$: the (industry, region) pairs that may host;
+* `sites` $S \subseteq I \times R$: the (industry, region) pairs that may host: the input's
+  candidates less the pairs that can never host, whose site maximum $\overline{Q}_{ir}$ is
+  tightened by the limits the families imply (talent, funding, key inputs, value-chain
+  reach: `allocator.prune`; the pairs left out are listed in `pruned.csv`);
 * `hosts[i, r]` $x_{ir} \in \{0, 1\}$ and `capacity[i, r]` $q_{ir}$ with bounds
   $[\underline{q}_{ir}, \overline{Q}_{ir}]$ ($\underline{q}_{ir} = e_{ir}$ on kept brownfield
   sites, else 0);
@@ -36,6 +39,7 @@ import pyomo.environ as pyo
 
 from allocator.data import Instance
 from allocator.family import Family, Symbol, Term
+from allocator.prune import PRUNED_COLUMNS, derive_sites, no_pruning
 
 #: core components, documented like a family's symbols
 CORE_SYMBOLS: tuple[Symbol, ...] = (
@@ -97,11 +101,17 @@ class Context:
     """
 
     def __init__(self, model: pyo.ConcreteModel, instance: Instance, family: Family,
-                 registry: _Registry | None = None) -> None:
+                 registry: _Registry | None = None, *, soft: bool = False,
+                 strengthen: bool = True) -> None:
         self.model = model
         self.instance = instance
         self.family = family
-        self.options: dict[str, Any] = instance.options(family.name)
+        self.options: dict[str, Any] = dict(instance.options(family.name))
+        if not strengthen and "strengthen" in self.options:
+            self.options["strengthen"] = False  # build_model(strengthen=False): plain model
+        #: this family's limits are elastic (build_model(soft=...)): a valid inequality
+        #: derived from them would no longer be valid, so the family leaves it out
+        self.soft = soft
         self._registry = registry
 
     @property
@@ -128,8 +138,12 @@ class Context:
 
     @property
     def sites(self) -> pd.DataFrame:
-        """Resolved candidate sites (see :attr:`allocator.data.Instance.sites`)."""
-        return self.instance.sites
+        """Candidate sites that can host, with every parameter resolved (see
+        :attr:`allocator.data.Instance.sites`): the instance's candidates less the pairs
+        that can never host, with ``capacity_max`` tightened by the families' limits
+        (:mod:`allocator.prune`)."""
+        derived = getattr(self.model, "_sites", None)
+        return self.instance.sites if derived is None else derived
 
     def add_term(self, name: str, expr: Any) -> None:
         """Add ``expr`` to the objective term ``name`` (declared in the family's ``terms``)."""
@@ -169,6 +183,9 @@ class BuiltModel:
         columns=["family", "constraint", "index", "sense", "slack"]))
     #: objective weight of every term (the instance's, plus the shortfall penalty)
     weights: dict[str, float] = field(default_factory=dict)
+    #: candidate pairs left out because they can never host: industry, region, family,
+    #: reason, bound, min_scale (:mod:`allocator.prune`)
+    pruned: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PRUNED_COLUMNS))
 
     def block(self, family: str) -> pyo.Block:
         """The block of a family: ``model.family[name]``."""
@@ -186,6 +203,8 @@ def build_model(
     *,
     soft: Iterable[str] = (),
     soft_penalty: float | None = None,
+    prune: bool | None = None,
+    strengthen: bool = True,
 ) -> BuiltModel:
     """Build the model for ``instance`` with its active families (or only those named in
     ``families``; ``capacity`` is always included).
@@ -195,6 +214,13 @@ def build_model(
     ``shortfall`` with weight ``soft_penalty`` (default 1e6 per unit). The plan is then "the
     best plan, and what it would take": ``BuiltModel.soft_rows`` says which slack belongs to
     which family, constraint and index.
+
+    ``prune`` (default: the instance's ``[sites] prune``, true) tightens every site's maximum
+    with the limits the (not softened) families imply and leaves out the pairs that can never
+    host; they are listed in ``BuiltModel.pruned`` (:mod:`allocator.prune`).
+    ``strengthen=False`` builds the plain formulation: every family's option ``strengthen``
+    (its valid inequalities) is off, and so is pruning unless ``prune=True``. The optimum is
+    the same; only the time to reach it differs.
     """
     start = time.perf_counter()
     chosen = _choose(instance, families)
@@ -206,14 +232,24 @@ def build_model(
             raise KeyError(f"family '{name}' has no limits that can be softened here; "
                            f"families with limits: {known}")
     model = pyo.ConcreteModel(name=instance.name)
-    _build_core(model, instance)
+    if prune is None:
+        prune = bool(instance.settings["sites"]["prune"]) and strengthen
+    if prune:
+        derived = derive_sites(instance, [f for f in chosen if f.name not in soft],
+                               must_host=any(f.name == "policy" for f in chosen))
+    else:
+        derived = no_pruning(instance)
+    model._sites = derived.sites  # what Context.sites returns
+    _build_core(model, instance, derived.sites)
     registry = _Registry()
     model.families = pyo.Set(initialize=[f.name for f in chosen], ordered=True)
     model.family = pyo.Block(model.families)
     for fam in chosen:
         for term in fam.terms:
             registry.term_specs[term.name] = (term, fam.name)
-        fam.build(model.family[fam.name], Context(model, instance, fam, registry))
+        fam.build(model.family[fam.name], Context(model, instance, fam, registry,
+                                                  soft=fam.name in soft,
+                                                  strengthen=strengthen))
     rows = _soften(model, [softenable[n] for n in soft], registry)
     weights = dict(instance.weights)
     if soft:
@@ -222,7 +258,7 @@ def build_model(
             soft_penalty)
     _close_core(model, weights, registry)
     return BuiltModel(model, instance, chosen, registry.term_specs,
-                      time.perf_counter() - start, rows, weights)
+                      time.perf_counter() - start, rows, weights, derived.pruned)
 
 
 def _soften(m: pyo.ConcreteModel, families: list[Family], registry: _Registry
@@ -277,8 +313,7 @@ def _choose(instance: Instance, names: Iterable[str] | None) -> list[Family]:
     return [f for f in active if f.name in wanted]
 
 
-def _build_core(m: pyo.ConcreteModel, instance: Instance) -> None:
-    sites = instance.sites
+def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -> None:
     keep = instance.settings["sites"]["brownfield"] == "keep"
     m.sites = pyo.Set(dimen=2, initialize=list(sites.index), ordered=True)
     brown = sites.index[sites["brownfield"].to_numpy()]

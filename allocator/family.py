@@ -24,6 +24,10 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   recomputes them from the written result tables with plain pandas (``v`` is an
   :class:`allocator.verify.Check`). The built-in families' rules live in
   ``allocator/verify/rules.py``; a family without either is reported as *not checked*.
+* ``validate(tables, settings)`` (optional): input rules across tables, as problems;
+* ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
+  can reach under the family's limits, used to tighten site maxima and leave out sites that
+  can never host (:mod:`allocator.prune`).
 
 Families never reach into each other's blocks; they meet through the shared decisions
 (``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
@@ -46,6 +50,7 @@ if TYPE_CHECKING:
     import pyomo.environ as pyo
 
     from allocator.build import Context
+    from allocator.data import Instance
     from allocator.errors import Problem
 
 SymbolKind = Literal[
@@ -182,6 +187,11 @@ class Family:
     #: allocator verify: recompute this family's constraints and terms from the written
     #: tables, without Pyomo (see allocator.verify.Check); None: verify cannot check it
     check: Callable[[Any], None] | None = None
+    #: the most capacity each candidate site can reach under this family's limits, from the
+    #: data alone: ``site_bounds(instance, options, sites)`` returns rows (industry, region,
+    #: bound, reason); the engine tightens the site maximum with them and leaves out the
+    #: sites that cannot reach their minimum scale (see :mod:`allocator.prune`)
+    site_bounds: Callable[[Instance, dict[str, Any], pd.DataFrame], pd.DataFrame] | None = None
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: where the family was loaded from, for reports

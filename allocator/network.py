@@ -37,6 +37,16 @@ class Network:
         else:
             self.explicit = arcs[["from", "to", "distance_km", "unit_cost"]].copy()
         self._explicit_keyed = self.explicit.set_index(["from", "to"])
+        self._order: np.ndarray | None = None
+        self._arcs: dict[tuple[int, bool], pd.DataFrame] = {}
+
+    def arcs(self, nearest: int, same_group: bool) -> pd.DataFrame:
+        """:meth:`generated` arcs plus the explicit ones, described (:meth:`describe`);
+        computed once per (nearest, same_group) and shared: do not modify the frame."""
+        key = (int(nearest), bool(same_group))
+        if key not in self._arcs:
+            self._arcs[key] = self.describe(self.with_explicit(self.generated(*key)))
+        return self._arcs[key]
 
     def generated(self, nearest: int, same_group: bool) -> pd.DataFrame:
         """Arcs (from, to) in both directions: each region to itself, to its group (if
@@ -47,10 +57,12 @@ class Network:
         to: list[np.ndarray] = [np.arange(n)]
         if nearest > 0 and n > 1:
             k = min(nearest, n - 1)
-            d = self.km.copy()
-            np.fill_diagonal(d, np.inf)
-            # a stable sort breaks distance ties by file order, the same way every run
-            order = np.argsort(d, axis=1, kind="stable")[:, :k]
+            if self._order is None:
+                d = self.km.copy()
+                np.fill_diagonal(d, np.inf)
+                # a stable sort breaks distance ties by file order, the same way every run
+                self._order = np.argsort(d, axis=1, kind="stable")
+            order = self._order[:, :k]
             frm += [np.repeat(np.arange(n), k), order.ravel()]
             to += [order.ravel(), np.repeat(np.arange(n), k)]
         if same_group:

@@ -16,6 +16,9 @@ Tables (each a DataFrame, written as CSV):
 * ``industries``: per industry: candidate regions, host regions against target, capacity
   against requirement, the unit of capacity;
 * ``geography``: each region's name, group, latitude and longitude (for reports and maps).
+  against requirement;
+* ``pruned`` (when any): candidate pairs left out of the model because they can never host,
+  with the family whose limit forbids it and why (:mod:`allocator.prune`).
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
 options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
@@ -111,9 +114,12 @@ def _clean(values: np.ndarray | pd.Series, decimals: int = 9) -> np.ndarray:
 
 def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     m, inst = built.model, built.instance
-    sites = inst.sites
-    hosted = np.array([round(pyo.value(m.hosts[s])) for s in sites.index], dtype=int)
-    cap = _clean([pyo.value(m.capacity[s]) for s in sites.index])
+    sites = inst.sites  # every candidate of the input; pairs left out (pruned) host nothing
+    built_sites = m.hosts.index_set()
+    hosted = np.array([round(pyo.value(m.hosts[s])) if s in built_sites else 0
+                       for s in sites.index], dtype=int)
+    cap = _clean([pyo.value(m.capacity[s]) if s in built_sites else 0.0
+                  for s in sites.index])
     existing = sites["existing"].to_numpy()
     allocation = pd.DataFrame({
         "industry": sites.index.get_level_values(0),
@@ -150,6 +156,8 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     tables["geography"] = _geography_table(inst)
     if len(built.soft_rows):
         tables["shortfalls"] = _shortfall_table(built)
+    if len(built.pruned):
+        tables["pruned"] = built.pruned.copy()
     for name, parts in shared.items():
         tables[name] = pd.concat(parts, ignore_index=True)
     return tables
@@ -245,6 +253,7 @@ def _summary(result: Result) -> dict[str, Any]:
         "start": outcome.start,
         "seconds": {"build": built.seconds, **outcome.seconds},
         "size": outcome.size,
+        "pruned_sites": len(built.pruned),
         "families": [{"name": s.family.name, "active": s.active and s.family in built.families,
                       "note": s.reason or ("" if s.family in built.families else "not built"),
                       "source": s.family.source or "allocator.models"}

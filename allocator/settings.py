@@ -34,6 +34,9 @@ ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
         Option("brownfield", str, "keep", "'keep': existing capacity must stay (the region "
                "keeps hosting); 'count': existing capacity counts and needs no new "
                "investment, but the plan may retire it", choices=("keep", "count")),
+        Option("prune", bool, True, "tighten each site's maximum capacity with the limits "
+               "the families imply (talent, funding, key inputs, value-chain reach) and leave "
+               "out pairs that can never host (listed in the results' pruned.csv)"),
     ),
 }
 

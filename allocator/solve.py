@@ -240,6 +240,9 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, *,
         try:
             form = compile_model(model)
         except InfeasibleConstraintException as exc:
+            # a row without variables that cannot hold (e.g. an industry whose every
+            # candidate site was left out as unable to host, allocator.prune): infeasible
+            # before any solve
             return infeasible_before_solving(exc, time.perf_counter() - t0)
     t1 = time.perf_counter()
     if not form.columns:  # every variable fixed (e.g. evaluating a complete plan)

@@ -8,6 +8,13 @@ status, seconds (import + validation + build + solve), and whether verify agrees
     python benchmarks/orlib.py                      # all 37 cap4x-13x, capa/b/c x 4 capacities
     python benchmarks/orlib.py cap41 capc-7250      # some of them
     python benchmarks/orlib.py --time-limit 60 --threads 1 --markdown table.md
+    python benchmarks/orlib.py capa capb capc --variant textbook --docs
+
+``--variant`` picks the formulation (the optimum is the same, the time differs):
+``default`` is allocator's; ``no-cover`` leaves out the capacity family's valid inequalities
+(the strong linking ship <= d_j x_i of the markets family stays); ``textbook`` is the plain
+model of ``build_model(strengthen=False)`` (no valid inequalities, no pruning). ``--docs``
+writes the table into docs/performance.md between its ``orlib.py VARIANT`` markers.
 
 The data are read from ``../shared/benchmarks/orlib/cap`` beside the checkout, else
 ``/work/shared/benchmarks/orlib/cap`` (``--data`` overrides).
@@ -45,11 +52,20 @@ def problems(data: Path) -> list[tuple[str, Path, float | None]]:
     return out
 
 
+#: formulations compared (see the module docstring)
+VARIANTS = ("default", "no-cover", "textbook")
+
+
 def run(name: str, file: Path, capacity: float | None, optimum: float,
-        options: allocator.SolverOptions, work: Path, check: bool) -> dict[str, object]:
+        options: allocator.SolverOptions, work: Path, check: bool,
+        variant: str = "default") -> dict[str, object]:
     start = time.perf_counter()
     folder = import_cap(file, work / name, capacity)
-    result = allocator.solve_instance(folder, options)
+    inst = allocator.load_instance(folder)
+    if variant == "no-cover":
+        inst.family_options["capacity"]["strengthen"] = False
+    built = allocator.build_model(inst, strengthen=variant != "textbook")
+    result = allocator.solve(built, options)
     seconds = time.perf_counter() - start
     ours = result.objective
     rel = None if ours is None else (ours - optimum) / abs(optimum)
@@ -81,7 +97,8 @@ HEADER = ("| instance | published optimum | ours | relative difference | status 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("only", nargs="*", help="problem names (default: all)")
+    parser.add_argument("only", nargs="*", help="problem names, or a file's stem for all its "
+                        "capacities: cap41 capb capc-7250 (default: all)")
     parser.add_argument("--time-limit", type=float, default=300.0,
                         help="seconds per problem (default 300)")
     parser.add_argument("--threads", type=int, default=None, help="HiGHS threads")
@@ -93,13 +110,18 @@ def main(argv: list[str] | None = None) -> int:
                              "temporary folder)")
     parser.add_argument("--no-verify", action="store_true",
                         help="do not run allocator verify on each result")
+    parser.add_argument("--variant", choices=VARIANTS, default="default",
+                        help="formulation (default: %(default)s)")
+    parser.add_argument("--docs", action="store_true",
+                        help="also write the table into docs/performance.md")
     args = parser.parse_args(argv)
     data = args.data or default_data()
     if data is None or not data.is_dir():
         print("OR-Library data not found: give --data", file=sys.stderr)
         return 2
     optima = published_optima(data / "capopt.txt")
-    todo = [p for p in problems(data) if not args.only or p[0] in args.only]
+    todo = [p for p in problems(data)
+            if not args.only or p[0] in args.only or p[1].stem in args.only]
     options = allocator.SolverOptions(time_limit=args.time_limit, mip_gap=0.0,
                                       threads=args.threads)
     lines = [HEADER]
@@ -109,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         for name, file, capacity in todo:
-            row = run(name, file, capacity, optima[name], options, work, not args.no_verify)
+            row = run(name, file, capacity, optima[name], options, work, not args.no_verify,
+                      args.variant)
             if row["rel"] is not None and row["status"] == "optimal":
                 worst = max(worst, abs(float(row["rel"])))  # type: ignore[arg-type]
             lines.append(fmt(row))
@@ -117,7 +140,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nlargest relative difference among optimal solves: {worst:.1e}")
     if args.markdown:
         args.markdown.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.docs:
+        write_doc(lines, args.variant, args.time_limit)
     return 0
+
+
+def write_doc(lines: list[str], variant: str, limit: float) -> None:
+    """The table, between ``<!-- BEGIN orlib.py VARIANT -->`` and its END marker."""
+    load = Path("/proc/loadavg")
+    avg = " ".join(load.read_text().split()[:3]) if load.exists() else "n/a"
+    text = [f"Formulation `{variant}`, time limit {limit:g} s, relative gap 0; load average "
+            f"at the end {avg}.\n", *lines]
+    doc_path = ROOT / "docs" / "performance.md"
+    doc = doc_path.read_text(encoding="utf-8") if doc_path.exists() else ""
+    begin, end = f"<!-- BEGIN orlib.py {variant} -->", f"<!-- END orlib.py {variant} -->"
+    if begin not in doc:
+        doc += f"\n{begin}\n{end}\n"
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    doc_path.write_text(f"{head}{begin}\n" + "\n".join(text) + f"\n{end}{tail}",
+                        encoding="utf-8")
 
 
 if __name__ == "__main__":

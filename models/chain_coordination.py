@@ -26,7 +26,33 @@ $\kappa_u$ is the coordination cost per unit and km (``industries.csv coordinati
 else the option ``cost_per_unit_km``), $\delta_{ot}$ the great-circle distance (or
 ``arcs.csv distance_km``), $\sigma$ the ``border_surcharge``, $g(\cdot)$ the group. Where
 ``arcs.csv`` gives ``unit_cost``, $k_{uot}$ is that cost. A downstream site with no arc from
-any possible upstream site cannot produce: coordination keeps chains close together.
+any possible upstream site cannot produce: coordination keeps chains close together (such
+sites are left out of $S$, see ``allocator.prune``).
+
+Valid inequalities (option ``strengthen``, **off** by default: measured, they made HiGHS
+slower on the generated instances, the second by doubling the rows, see
+``docs/performance.md``; left out when the family's limits are softened). With
+$A_u(t) = \{o : \text{flow}_{uot} \text{ exists}\}$ and
+$N_{ut} = \sum_{d:(u,d)\in L,\,(d,t)\in S} a_{ud}\,\overline{Q}_{dt}$, the most good $u$
+that region $t$ can ever use:
+
+$$
+\begin{aligned}
+&\text{chain\_coordination\_supplier\_within\_reach:} && \sum_{o \in A_u(t)} x_{uo}
+  \ \ge\ x_{dt} && \forall (u,d) \in L,\ (d,t) \in S,\ q_{dt} > 0 \text{ when hosted} \\
+&\text{chain\_coordination\_flow\_within\_host:} && \text{flow}_{uot} \ \le\
+  \min(\overline{Q}_{uo}, N_{ut})\, x_{uo} && \forall (u,o,t)
+\end{aligned}
+$$
+
+The first holds in every plan: a downstream site that hosts produces at least its minimum
+scale $m_d > 0$ (or keeps its existing capacity), needs $a_{ud} q_{dt} > 0$ of good $u$,
+and only a hosting $u$-site within reach can send it. It is written for sites with
+$m_d > 0$ or kept existing capacity. The second keeps every optimum: a plan that moves more
+than $N_{ut}$ into $t$ can move less at no extra cost (arc costs are non-negative and less
+output only loosens the sites' capacity rows), and a site that does not host has no output.
+It is the chain's counterpart of ``markets_ship_within_host``, the strong linking of
+facility location.
 """
 
 from __future__ import annotations
@@ -38,6 +64,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
+from allocator.data import Instance
 from allocator.family import Family, LimitSource, Option, Symbol, Term
 from allocator.results import flow_table
 from allocator.schema import ColumnSpec
@@ -46,9 +73,14 @@ from allocator.schema import ColumnSpec
 def flow_arcs(ctx: Context) -> pd.DataFrame:
     """Index of ``flow``: columns good (upstream u), from, to, unit_cost, distance_km,
     crosses_border; one row per variable."""
-    inst, opts = ctx.instance, ctx.options
+    return arcs_between(ctx.instance, ctx.options, ctx.sites)
+
+
+def arcs_between(inst: Instance, opts: dict[str, Any], candidate: pd.DataFrame
+                 ) -> pd.DataFrame:
+    """The flow arcs among the ``candidate`` sites (see :func:`flow_arcs`)."""
     net = inst.network
-    sites = ctx.sites.reset_index()[["industry", "region"]]
+    sites = candidate.reset_index()[["industry", "region"]]
     chain = inst.chain[["upstream", "downstream"]]
     # destinations t of good u: regions that may host some downstream industry of u
     dest = chain.merge(sites, left_on="downstream", right_on="industry")[["upstream", "region"]]
@@ -60,7 +92,7 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     origin = origin.assign(reach=origin["good"].map(reach).astype(int).to_numpy())
     parts = []
     for k, group in origin.groupby("reach", sort=True):
-        arcs = net.describe(net.with_explicit(net.generated(int(k), opts["same_group"])))
+        arcs = net.arcs(int(k), opts["same_group"])
         parts.append(group.drop(columns="reach").merge(arcs, on="from"))
     pairs = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
         columns=["good", "from", "to", "distance_km", "unit_cost", "crosses_border"])
@@ -72,6 +104,25 @@ def flow_arcs(ctx: Context) -> pd.DataFrame:
     pairs["unit_cost"] = pairs["unit_cost"].astype(float).fillna(
         pd.Series(per_km * surcharge, index=pairs.index))
     return pairs.sort_values(["good", "from", "to"], kind="stable").reset_index(drop=True)
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """A downstream site that no candidate site of one of its upstream industries can reach
+    gets no inflow of that good, so it cannot produce: bound 0 (see :mod:`allocator.prune`)."""
+    arcs = arcs_between(inst, options, sites)
+    uses = inst.chain.merge(sites.reset_index()[["industry", "region"]],
+                            left_on="downstream", right_on="industry")
+    reached = pd.MultiIndex.from_arrays([arcs["good"], arcs["to"]])
+    cut = ~pd.MultiIndex.from_arrays([uses["upstream"], uses["region"]]).isin(reached)
+    lost = uses[cut]
+    reach = inst.industry["chain_nearest"].astype("Float64").fillna(options["nearest"])
+    return pd.DataFrame({
+        "industry": lost["downstream"].to_numpy(), "region": lost["region"].to_numpy(),
+        "bound": 0.0,
+        "reason": [f"value chain: no candidate site of its supplier {u} within reach of the "
+                   f"region ({int(reach[u])} nearest regions"
+                   + (", same group" if options["same_group"] else "") + ", arcs.csv)"
+                   for u in lost["upstream"]]}, columns=["industry", "region", "bound", "reason"])
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -97,6 +148,23 @@ def build(b: pyo.Block, ctx: Context) -> None:
         return pyo.quicksum(b.flow[k] for k in inflow_arcs.get((u, t), ())) >= used
 
     b.chain_coordination_inflow = pyo.Constraint(list(need), rule=inflow)
+    strong = ctx.options["strengthen"] and not ctx.soft
+    x = ctx.hosts
+    cap_max = sites["capacity_max"].to_dict()
+    keep = ctx.instance.settings["sites"]["brownfield"] == "keep"
+    produces = sites.index[(sites["min_scale"] > 0).to_numpy()
+                           | (sites["brownfield"].to_numpy() & keep)]
+    must_produce = set(produces) if strong else set()
+    reach_rows = [(u, d, r) for u, d, r in zip(uses["upstream"], uses["downstream"],
+                                                uses["region"], strict=True)
+                  if (d, r) in must_produce]
+    b.chain_coordination_supplier_within_reach = pyo.Constraint(
+        reach_rows, rule=lambda _, u, d, t: pyo.quicksum(
+            x[u, k[1]] for k in inflow_arcs.get((u, t), ())) >= x[d, t])
+    usable = {key: sum(a * cap_max[s] for a, s in used) for key, used in need.items()}
+    b.chain_coordination_flow_within_host = pyo.Constraint(
+        keys if strong else [], rule=lambda _, u, o, t: b.flow[u, o, t]
+        <= min(cap_max[u, o], usable[u, t]) * x[u, o])
     for site, ks in outflow_arcs.items():
         ctx.add_site_output(site, pyo.quicksum(b.flow[k] for k in ks))
     cost = dict(zip(keys, arcs["unit_cost"], strict=True))
@@ -134,6 +202,7 @@ FAMILY = Family(
     limits=("chain_coordination_inflow",),
     limit_source=limit_source,
     report=report,
+    site_bounds=site_bounds,
     requires=("chain",),
     columns={"industries": (
         ColumnSpec("chain_nearest", "int", "chain_coordination: arcs from a region to its k "
@@ -141,6 +210,10 @@ FAMILY = Family(
                    "nearest)", unit="regions", required=False, nullable=True, ge=0),
     )},
     options=(
+        Option("strengthen", bool, False, "add the valid inequalities "
+               "chain_coordination_supplier_within_reach and "
+               "chain_coordination_flow_within_host (same optimum; measured slower on the "
+               "generated instances, see docs/performance.md)"),
         Option("nearest", int, 3, "arcs to each region's k nearest regions (both directions)",
                ge=0),
         Option("same_group", bool, True, "arcs between all regions of the same group"),
@@ -165,5 +238,13 @@ FAMILY = Family(
         Symbol("chain_coordination_inflow", "constraint", "", "(good, region)", "capacity",
                "what arrives covers what the region's downstream capacity uses",
                r"\sum_o \text{flow}_{uot} \ge \sum_{d} a_{ud} q_{dt}"),
+        Symbol("chain_coordination_supplier_within_reach", "constraint", "",
+               "(link, downstream site) with m_d > 0 or kept existing capacity", "",
+               "valid inequality: a hosting downstream site has a hosting supplier within "
+               "reach", r"\sum_{o \in A_u(t)} x_{uo} \ge x_{dt}"),
+        Symbol("chain_coordination_flow_within_host", "constraint", "", "(good, from, to)",
+               "capacity", "valid inequality: only a hosting site sends, at most what it can "
+               "make and the destination can use",
+               r"\text{flow}_{uot} \le \min(\overline{Q}_{uo}, N_{ut}) x_{uo}"),
     ),
 )

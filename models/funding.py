@@ -24,11 +24,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
+from allocator.data import Instance
 from allocator.family import Family, LimitSource, Option, Symbol
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """Most capacity a site can reach with all of its region's budget and the whole national
+    fund: F_ir + c_ir q_ir <= B_r + F on a new site, c_ir (q_ir - e_ir) <= B_r + F on a
+    brownfield one (see :mod:`allocator.prune`)."""
+    fund = float(options["national_fund"])
+    budget = inst.region["funding_budget"].astype(float)
+    df = sites.reset_index()
+    money = df["region"].map(budget).to_numpy(float) + fund
+    fixed, capex = df["fixed_cost"].to_numpy(float), df["unit_capex"].to_numpy(float)
+    brown = df["brownfield"].to_numpy(bool)
+    spare = money - np.where(brown, 0.0, fixed)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(capex > 0, spare / capex, np.where(spare >= 0, np.inf, -1.0))
+    bound = np.where(brown, df["existing"].to_numpy(float), 0.0) + per
+    out = pd.DataFrame({"industry": df["industry"], "region": df["region"], "bound": bound})
+    binds = bound < df["capacity_max"].to_numpy(float)
+    out, money, brown, fixed, capex = (a[binds] for a in (out, money, brown, fixed, capex))
+    out["reason"] = [
+        f"funding: budget {b:g}" + (f" plus the national fund {fund:g}" if fund else "")
+        + ("" if br else f", fixed setup cost {f:g}") + f", capex {c:g} per unit"
+        for b, br, f, c in zip(money - fund, brown, fixed, capex, strict=True)]
+    return out
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -149,6 +175,7 @@ FAMILY = Family(
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
     report=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
     limit_source=limit_source,
+    site_bounds=site_bounds,
     options=(
         Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "
                "on", unit="money", ge=0),

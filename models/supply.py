@@ -29,11 +29,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
+from allocator.data import Instance
 from allocator.family import Family, LimitSource, Symbol, rows_where
+from allocator.prune import tightest
 
 
 def uses(ctx: Context) -> pd.DataFrame:
@@ -45,10 +48,45 @@ def uses(ctx: Context) -> pd.DataFrame:
 
 
 def _inputs(ctx: Context) -> pd.DataFrame:
-    df = ctx.instance.table("inputs").set_index("id")
+    return _inputs_of(ctx.instance)
+
+
+def _inputs_of(inst: Instance) -> pd.DataFrame:
+    df = inst.table("inputs").set_index("id")
     df["tradable"] = df["tradable"].astype("boolean").fillna(True).astype(bool)
     df["domestic_share_min"] = df["domestic_share_min"].astype(float).fillna(0.0)
     return df
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """Most capacity a site can reach with all the supply it can draw on plus every import
+    allowed: (sum_r U_rk + C_k) / nu_ik for a tradable input, (U_rk + C_k) / nu_ik for a
+    non-tradable one; no bound where the import cap is blank (see :mod:`allocator.prune`)."""
+    inputs = _inputs_of(inst)
+    need = inst.table("input_need")
+    df = sites.reset_index()[["industry", "region"]].merge(need, on="industry")
+    df = df[df["need"] > 0]
+    cap = df["input"].map(inputs["import_cap"].astype(float)).to_numpy(float)
+    trade = df["input"].map(inputs["tradable"]).to_numpy(bool)
+    sup = inst.table("input_supply")
+    national = sup.groupby("input")["supply"].sum()
+    local = pd.Series(sup["supply"].to_numpy(float),
+                      index=pd.MultiIndex.from_arrays([sup["region"], sup["input"]]))
+    here = local.reindex(pd.MultiIndex.from_arrays([df["region"], df["input"]]))
+    domestic = np.where(trade, df["input"].map(national).fillna(0.0).to_numpy(float),
+                        here.fillna(0.0).to_numpy(float))
+    df = df.assign(bound=(domestic + cap) / df["need"].to_numpy(float), domestic=domestic,
+                   cap=cap)
+    limit = sites["capacity_max"].reindex(
+        pd.MultiIndex.from_arrays([df["industry"], df["region"]])).to_numpy()
+    binds = ~np.isnan(cap) & (df["bound"].to_numpy() < limit)
+    df = df[binds]
+    df["reason"] = [
+        f"key input {k}: {'national' if t else 'regional'} supply {d:g} plus import cap "
+        f"{c:g}, {n:g} per unit of capacity"
+        for k, t, d, c, n in zip(df["input"], trade[binds], df["domestic"], df["cap"],
+                                 df["need"], strict=True)]
+    return tightest(df)
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -192,6 +230,7 @@ FAMILY = Family(
             "supply_imports_within_cap", "supply_domestic_share_met"),
     report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
     limit_source=limit_source,
+    site_bounds=site_bounds,
     requires=("inputs", "input_need"),
     symbols=(
         Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",

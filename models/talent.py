@@ -20,7 +20,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.build import Context
+from allocator.data import Instance
 from allocator.family import Family, LimitSource, Symbol, rows_where
+from allocator.prune import tightest
 
 
 def uses(ctx: Context) -> pd.DataFrame:
@@ -35,6 +37,27 @@ def uses(ctx: Context) -> pd.DataFrame:
 def supply(ctx: Context) -> dict[tuple[str, str], float]:
     s = ctx.instance.table("talent_supply")
     return dict(zip(zip(s["region"], s["talent_class"], strict=True), s["supply"], strict=True))
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """Most capacity a site can reach with all of its region's talent,
+    q_ir <= min_t P_rt / (n_it phi_ir) (see :mod:`allocator.prune`)."""
+    need = inst.table("talent_need")
+    df = sites.reset_index()[["industry", "region", "talent_factor"]].merge(need, on="industry")
+    df["per_unit"] = df["need"].astype(float) * df["talent_factor"]
+    df = df[df["per_unit"] > 0]
+    s = inst.table("talent_supply")
+    available = pd.Series(s["supply"].to_numpy(float),
+                          index=pd.MultiIndex.from_arrays([s["region"], s["talent_class"]]))
+    supply_ = available.reindex(pd.MultiIndex.from_arrays([df["region"], df["talent_class"]]))
+    df["supply"] = supply_.fillna(0.0).to_numpy()
+    df["bound"] = df["supply"] / df["per_unit"]
+    df = df[df["bound"].to_numpy() < sites["capacity_max"].reindex(
+        pd.MultiIndex.from_arrays([df["industry"], df["region"]])).to_numpy()]  # binds only
+    df["reason"] = [f"talent class {t}: supply {p:g} in the region, {n:g} per unit of capacity"
+                    for t, p, n in zip(df["talent_class"], df["supply"], df["per_unit"],
+                                       strict=True)]
+    return tightest(df)
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -88,6 +111,7 @@ FAMILY = Family(
     limits=("talent_within_supply",),
     limit_source=limit_source,
     report=report,
+    site_bounds=site_bounds,
     requires=("talent_supply", "talent_need"),
     symbols=(
         Symbol("talent_need.csv:need", "parameter", "n_{it}", "(industry, talent_class)",

@@ -1,0 +1,150 @@
+r"""Derived site limits: the most capacity each candidate site can reach, and the pairs that
+can never host.
+
+The input says which (industry, region) pairs may host (``sites.csv allowed``, the candidate
+rule of ``instance.toml``). Many of them cannot, for reasons that follow from the data
+alone: a region without chip engineers cannot run a fab, a city whose budget does not cover
+the fixed setup cost cannot build a new plant, a downstream plant with no possible supplier
+within reach cannot produce. Each family that sets such a limit says so with its
+``site_bounds`` hook: for each candidate site, the largest capacity its constraints allow
+when the site is the only one using the resource (a valid upper bound, since every other use
+is non-negative):
+
+$$
+q_{ir} \le \overline{Q}^{f}_{ir} \qquad \text{for every family } f
+$$
+
+The engine then
+
+* tightens the site maximum to $\overline{Q}'_{ir} = \min(\overline{Q}_{ir},
+  \min_f \overline{Q}^f_{ir})$ (the bound of ``capacity`` and the coefficient of
+  ``capacity_within_max``, the tighter big-M);
+* leaves out of $S$ every greenfield site whose $\overline{Q}'_{ir}$ is below its minimum
+  scale $m_i$: hosting it is infeasible, so $x_{ir} = 0$ in every plan. This is repeated until
+  nothing changes (leaving out upstream sites can leave a downstream site without a
+  supplier);
+* never leaves out a must-host or a kept brownfield site: when such a site cannot reach its
+  minimum scale (or its existing capacity) the instance is contradictory, reported as an
+  input error naming the ``sites.csv`` row and the limit that forbids it.
+
+Families whose limits are softened (``--soft``) contribute no bound: their limits may be
+exceeded. Every pair left out is reported (``BuiltModel.pruned``, the result table
+``pruned.csv``: industry, region, family, reason). Switch it off with ``[sites] prune =
+false`` (or ``build_model(prune=False)``); the optimum is the same either way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from allocator.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from allocator.data import Instance
+    from allocator.family import Family
+
+PRUNED_COLUMNS = ["industry", "region", "family", "reason", "bound", "min_scale"]
+#: bound columns a family's ``site_bounds`` returns
+BOUND_COLUMNS = ["industry", "region", "bound", "reason"]
+
+
+@dataclass
+class DerivedSites:
+    """Candidate sites after pruning (``capacity_max`` tightened, ``limited_by`` says by
+    which family), and the pairs left out with the reason."""
+
+    sites: pd.DataFrame
+    pruned: pd.DataFrame
+
+
+def _tolerance(value: np.ndarray) -> np.ndarray:
+    return 1e-9 * np.maximum(1.0, np.abs(value))
+
+
+def derive_sites(instance: Instance, families: list[Family], *, must_host: bool = True
+                 ) -> DerivedSites:
+    """Tighten the site maxima with the ``site_bounds`` of ``families`` and leave out the
+    sites that cannot reach their minimum scale (see the module docstring). ``must_host``:
+    the must-host rule applies (the policy family is built), so must-host sites are kept."""
+    sites = instance.sites.copy()
+    sites["limited_by"] = ""
+    keep = instance.settings["sites"]["brownfield"] == "keep"
+    hooks = [f for f in families if f.site_bounds is not None]
+    pruned: list[pd.DataFrame] = []
+    while True:
+        bound = sites["capacity_max"].to_numpy(float).copy()
+        why = np.array([""] * len(sites), dtype=object)
+        who = np.array([""] * len(sites), dtype=object)
+        for fam in hooks:
+            assert fam.site_bounds is not None
+            rows = fam.site_bounds(instance, instance.options(fam.name), sites)
+            if not len(rows):
+                continue
+            keyed = rows.set_index(["industry", "region"])
+            keyed = keyed[~keyed.index.duplicated()]  # a hook returns the tightest per site
+            b = keyed["bound"].reindex(sites.index).to_numpy(float)
+            tighter = ~np.isnan(b) & (b < bound)
+            bound = np.where(tighter, b, bound)
+            why = np.where(tighter, keyed["reason"].reindex(sites.index).to_numpy(object), why)
+            who = np.where(tighter, fam.name, who)
+        scale = sites["min_scale"].to_numpy(float)
+        existing = sites["existing"].to_numpy(float)
+        brown = sites["brownfield"].to_numpy(bool)
+        must = sites["must_host"].to_numpy(bool) & must_host
+        # what a must-host or kept brownfield site has to reach (others: nothing)
+        required = np.where(brown & keep, existing, np.where(must, scale, -np.inf))
+        conflict = bound < required - _tolerance(required)
+        if conflict.any():
+            raise InputError(_conflicts(instance, sites[conflict], bound[conflict],
+                                        who[conflict], why[conflict], keep))
+        cannot = ~brown & ~must & (bound < scale - _tolerance(scale))
+        if not cannot.any():
+            sites["capacity_max"] = np.maximum(bound, 0.0)
+            sites["limited_by"] = who
+            break
+        gone = sites.loc[cannot]
+        pruned.append(pd.DataFrame({
+            "industry": gone.index.get_level_values(0), "region": gone.index.get_level_values(1),
+            "family": who[cannot], "reason": why[cannot], "bound": np.maximum(bound[cannot], 0),
+            "min_scale": scale[cannot]}))
+        sites = sites.loc[~cannot].copy()
+    out = pd.concat(pruned, ignore_index=True) if pruned else pd.DataFrame(
+        columns=PRUNED_COLUMNS)
+    return DerivedSites(sites, out)
+
+
+def no_pruning(instance: Instance) -> DerivedSites:
+    sites = instance.sites.copy()
+    sites["limited_by"] = ""
+    return DerivedSites(sites, pd.DataFrame(columns=PRUNED_COLUMNS))
+
+
+def _conflicts(instance: Instance, sites: pd.DataFrame, bound: np.ndarray, who: np.ndarray,
+               why: np.ndarray, keep: bool) -> list[Problem]:
+    problems = []
+    file = instance.file_of("sites")
+    for k, ((i, r), row) in enumerate(sites.iterrows()):
+        if row["brownfield"] and keep:
+            column, value = "existing_capacity", row["existing"]
+            what = (f"the existing capacity of {i} in {r} ({value:g}) must be kept "
+                    "(sites.brownfield = 'keep')")
+        else:
+            column, value = "must_host", "true"
+            what = (f"{r} must host {i} at its minimum scale ({row['min_scale']:g} or more)")
+        problems.append(Problem(
+            file, f"{what}, but the {who[k]} limits allow at most {max(bound[k], 0):g} there "
+                  f"({why[k]}). Fix the data, or soften that family (--soft {who[k]}).",
+            row=int(row["row"]) or None, column=column, value=value))
+    return problems
+
+
+def tightest(frame: pd.DataFrame) -> pd.DataFrame:
+    """Helper for ``site_bounds`` hooks: the row with the smallest bound of each site."""
+    if not len(frame):
+        return pd.DataFrame(columns=BOUND_COLUMNS)
+    frame = frame.sort_values(["industry", "region", "bound"], kind="stable")
+    return frame.drop_duplicates(["industry", "region"])[BOUND_COLUMNS]

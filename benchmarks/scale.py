@@ -1,0 +1,480 @@
+"""How allocator scales from 31 x 10 to 337 cities x 40 industries, measured side by side.
+
+    python benchmarks/scale.py                 # the table, the curve, docs/performance.md
+    python benchmarks/scale.py --quick         # one repeat, two sizes, no docs (a smoke test)
+    python benchmarks/scale.py --ablation      # also: each strengthening on and off
+
+For every size (``allocator generate --seed 7`` instances, written to a work folder) and every
+repeat, a fresh Python process loads, validates, builds and solves the instance through
+allocator's public API, exactly as the command line does, and reports: variables (binary,
+continuous), constraints, the time to load and validate, to build the Pyomo model, to hand it
+to HiGHS (standard-form compile + passModel), to the first incumbent and to a 1% gap (read
+from HiGHS callbacks, on HiGHS's clock), the total, the peak memory of the process (resident
+set, so HiGHS included), the objective and the bound. The median of the repeats is reported.
+
+The same instance is also built by ``benchmarks/reference.py``, a direct numpy -> passModel
+builder of the same model that shares no code with allocator; the ratio of allocator's
+build + handoff to the reference's build (which includes reading its CSV files) + handoff is
+the cost of the modelling layer. On 31x10 and 100x20 both models are solved and must reach
+the same optimum (their [bound, objective] intervals overlap).
+
+Targets: sizes up to 100x20 are solved to optimality (relative gap 1e-4), larger ones to the
+1% a national plan needs; each run has a time limit (see ``TARGETS``). The scaling curve
+(time and memory against the number of candidate pairs, with fitted power laws) is written
+next to docs/performance.md, and the tables between its markers, so that the document holds
+the numbers this script printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DOC = ROOT / "docs" / "performance.md"
+PLOT = ROOT / "docs" / "performance-scaling.png"
+SEED = 7
+#: (regions, industries) -> (relative gap, time limit in seconds)
+TARGETS: dict[tuple[int, int], tuple[float, float]] = {
+    (31, 10): (1e-4, 120.0),
+    (60, 15): (1e-4, 120.0),
+    (100, 20): (1e-4, 120.0),
+    (180, 30): (1e-2, 120.0),
+    (337, 40): (1e-2, 180.0),
+}
+CHECKED = ((31, 10), (100, 20))  # sizes where allocator and the reference must agree
+#: ablation variants, in the order the strengthening was added (each adds to the previous);
+#: "+capacity cuts" is allocator's default, "+chain cuts" the opt-in chain strengthening
+VARIANTS = {
+    "textbook": "no pruning, no valid inequalities (build_model(strengthen=False))",
+    "+prune": "derived site limits, pairs that can never host left out",
+    "+ship link": "markets_ship_within_host (the strong linking main already had)",
+    "+capacity cuts": "capacity_cover_by_hosts, capacity_fewest_hosts (the default)",
+    "+chain cuts": "chain_coordination_supplier_within_reach, _flow_within_host (opt-in)",
+}
+DEFAULT_VARIANT = "+capacity cuts"
+
+
+# ---------------------------------------------------------------------------- child runs
+def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
+                     variant: str, highs: dict[str, str]) -> dict:
+    t0 = time.perf_counter()
+    import allocator
+
+    solve_mod = importlib.import_module("allocator.solve")
+    t_import = time.perf_counter() - t0
+    marks: dict[str, float] = {}
+    original = solve_mod.run_highs
+
+    def check(event: object) -> None:
+        out = event.data_out  # type: ignore[attr-defined]
+        p, d = out.mip_primal_bound, out.mip_dual_bound
+        known = abs(p) < 1e30 and abs(d) < 1e30
+        if known and "gap1" not in marks and abs(p - d) / max(abs(p), 1e-9) <= 0.01:
+            marks["gap1"] = out.running_time
+
+    def first(event: object) -> None:
+        marks.setdefault("first", event.data_out.running_time)  # type: ignore[attr-defined]
+        check(event)
+
+    def run(h: object) -> object:
+        for key, value in highs.items():
+            kind = type(h.getOptionValue(key)[1])  # type: ignore[attr-defined]
+            h.setOptionValue(key, value.lower() in ("1", "true", "on") if kind is bool  # type: ignore[attr-defined]
+                             else kind(value))
+        h.cbMipImprovingSolution.subscribe(first)  # type: ignore[attr-defined]
+        h.cbMipInterrupt.subscribe(check)  # type: ignore[attr-defined]
+        return original(h)
+
+    solve_mod.run_highs = run
+    t1 = time.perf_counter()
+    inst = allocator.load_instance(folder)
+    t2 = time.perf_counter()
+    built = _build_variant(allocator, inst, variant)
+    t3 = time.perf_counter()
+    result = allocator.solve(built, allocator.SolverOptions(time_limit=limit, mip_gap=gap,
+                                                            threads=threads))
+    t4 = time.perf_counter()
+    out = result.outcome
+    secs = out.seconds
+    if "gap1" not in marks and out.gap is not None and out.gap <= 0.01:
+        marks["gap1"] = secs.get("solve", 0.0)
+    return {
+        "import": t_import, "load": t2 - t1, "build": t3 - t2,
+        "handoff": secs.get("handoff", 0.0), "solve": secs.get("solve", 0.0),
+        "results": (t4 - t3) - secs.get("handoff", 0.0) - secs.get("solve", 0.0),
+        "total": t4 - t1, "first": marks.get("first"), "gap1": marks.get("gap1"),
+        "status": out.status, "objective": out.objective, "bound": out.bound, "gap": out.gap,
+        "binary": out.size.get("binary"), "continuous": out.size.get("continuous"),
+        "constraints": out.size.get("constraints"), "nonzeros": out.size.get("nonzeros"),
+        "candidates": len(inst.sites), "pruned": len(built.pruned),
+        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    }
+
+
+def _build_variant(allocator: object, inst: object, variant: str) -> object:
+    """The model of an ablation variant (``VARIANTS``); "default" is allocator's default."""
+    build = allocator.build_model  # type: ignore[attr-defined]
+    if variant == "default":
+        return build(inst)
+    if variant == "textbook":
+        return build(inst, strengthen=False)
+    order = list(VARIANTS)
+    on = set(order[1: order.index(variant) + 1])
+    opts = inst.family_options  # type: ignore[attr-defined]
+    for family, step in (("markets", "+ship link"), ("capacity", "+capacity cuts"),
+                         ("chain_coordination", "+chain cuts")):
+        if family in opts and "strengthen" in opts[family]:
+            opts[family]["strengthen"] = step in on
+    return build(inst, prune="+prune" in on)
+
+
+def _child_reference(folder: str, gap: float, limit: float, threads: int | None,
+                     solve: bool) -> dict:
+    sys.path.insert(0, str(HERE))
+    t0 = time.perf_counter()
+    reference = importlib.import_module("reference")
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    ref = reference.build(folder)
+    t2 = time.perf_counter()
+    saved = os.dup(1)  # HiGHS prints a banner on fd 1 when the first Highs() is made
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 1)
+            h = reference.to_highs(ref, time_limit=limit, mip_gap=gap, threads=threads)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    t3 = time.perf_counter()
+    row = {"import": t_import, "build": t2 - t1, "handoff": t3 - t2,
+           "columns": ref.num_col, "rows": ref.num_row, "nonzeros": int(ref.matrix.nnz),
+           "pruned": ref.pruned, "objective": None, "bound": None, "status": "built"}
+    if solve:
+        h.run()
+        info = h.getInfo()
+        row.update(status=h.modelStatusToString(h.getModelStatus()),
+                   objective=float(info.objective_function_value),
+                   bound=float(info.mip_dual_bound), solve=time.perf_counter() - t3)
+    row["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return row
+
+
+# ---------------------------------------------------------------------------- parent
+def _run_child(args: list[str]) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", *args], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"child {args} failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _median(rows: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kib / 1024 / 1024:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    import highspy
+    import pyomo
+
+    h = highspy.Highs
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem,
+            "python": platform.python_version(), "platform": platform.platform(),
+            "pyomo": pyomo.version.version,
+            "highs": f"{h().versionMajor()}.{h().versionMinor()}.{h().versionPatch()}"}
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _fmt(v: float | None, digits: int = 1) -> str:
+    return "-" if v is None else f"{v:,.{digits}f}"
+
+
+def _size(s: tuple[int, int]) -> str:
+    return f"{s[0]}x{s[1]}"
+
+
+def fit(xs: list[float], ys: list[float | None]) -> tuple[float, float] | None:
+    """Least-squares power law y = a x^b on the points where y is known: (a, b)."""
+    import numpy as np
+
+    pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None and y > 0]
+    if len(pts) < 2:
+        return None
+    b, loga = np.polyfit(np.log([p[0] for p in pts]), np.log([p[1] for p in pts]), 1)
+    return math.exp(loga), float(b)
+
+
+def plot(sizes: list[tuple[int, int]], med: dict, path: Path) -> dict[str, float | None]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    xs = [float(med[s]["candidates"]) for s in sizes]
+    series = {
+        "load + validate": [med[s]["load"] for s in sizes],
+        "build": [med[s]["build"] for s in sizes],
+        "handoff": [med[s]["handoff"] for s in sizes],
+        "reference build + handoff": [med[s]["ref"] for s in sizes],
+        "first incumbent": [med[s]["first"] for s in sizes],
+        "1% gap": [med[s]["gap1"] for s in sizes],
+        "total": [med[s]["total"] for s in sizes],
+    }
+    growth: dict[str, float | None] = {}
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for name, ys in series.items():
+        f = fit(xs, ys)
+        growth[name] = f[1] if f else None
+        label = f"{name} (~n^{f[1]:.2f})" if f else name
+        pts = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
+        if pts:
+            ax1.plot([p[0] for p in pts], [p[1] for p in pts], "o-", label=label)
+    ax1.set_xscale("log")
+    ax1.set_yscale("log")
+    ax1.set_xlabel("candidate pairs n = regions x industries")
+    ax1.set_ylabel("seconds (median of the repeats)")
+    ax1.set_title("time")
+    ax1.legend(fontsize=7)
+    mem = [med[s]["peak_mib"] for s in sizes]
+    f = fit(xs, mem)
+    growth["peak memory"] = f[1] if f else None
+    ax2.plot(xs, mem, "o-", label=f"peak memory (~n^{f[1]:.2f})" if f else "peak memory")
+    ax2.axhline(2048, color="grey", ls="--", lw=0.8, label="2 GiB target")
+    ax2.set_xscale("log")
+    ax2.set_xlabel("candidate pairs n = regions x industries")
+    ax2.set_ylabel("MiB")
+    ax2.set_title("peak resident memory of the process")
+    ax2.legend(fontsize=7)
+    for ax in (ax1, ax2):
+        for s, x in zip(sizes, xs, strict=True):
+            ax.annotate(_size(s), (x, ax.get_ylim()[0]), fontsize=7, ha="center",
+                        va="bottom", color="grey")
+    fig.suptitle("allocator: scaling on generated instances (seed 7)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return growth
+
+
+def tables(sizes: list[tuple[int, int]], med: dict, runs: dict, checks: list[str],
+           growth: dict, info: dict, repeats: int, before: str, after: str) -> str:
+    out = []
+    out.append(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; "
+               f"{info['platform']}; Python {info['python']}, Pyomo {info['pyomo']}, "
+               f"HiGHS {info['highs']}. Load average (1, 5, 15 min) before: {before}; "
+               f"after: {after}. Median of {repeats} repeats, each in a fresh process.\n")
+    out.append("Model size and modelling overhead (seconds):\n")
+    out.append("| size | candidate pairs | left out | binary | continuous | constraints | "
+               "load+validate | build | handoff | overhead | share of total | "
+               "reference build+handoff | ratio |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for s in sizes:
+        m = med[s]
+        overhead = m["load"] + m["build"] + m["handoff"]
+        ratio = (m["build"] + m["handoff"]) / m["ref"] if m["ref"] else None
+        out.append(
+            f"| {_size(s)} | {m['candidates']:,} | {m['pruned']:,} | {m['binary']:,} | "
+            f"{m['continuous']:,} | {m['constraints']:,} | {_fmt(m['load'], 2)} | "
+            f"{_fmt(m['build'], 2)} | {_fmt(m['handoff'], 2)} | {_fmt(overhead, 2)} | "
+            f"{overhead / m['total']:.1%} | {_fmt(m['ref'], 2)} | "
+            f"{_fmt(ratio, 1)}x |")
+    out.append("\nSolve (seconds on HiGHS's clock for first incumbent and 1% gap; total is "
+               "load to results, imports excluded):\n")
+    out.append("| size | target gap | time limit | first incumbent | 1% gap | total | status "
+               "| final gap | objective | bound | peak memory |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    for s in sizes:
+        m = med[s]
+        gap, limit = TARGETS[s]
+        statuses = "/".join(sorted({r["status"] for r in runs[s]}))
+        final = "-" if m["gap"] is None else f"{m['gap']:.2%}"
+        out.append(
+            f"| {_size(s)} | {gap:g} | {limit:g} | {_fmt(m['first'])} | {_fmt(m['gap1'])} | "
+            f"{_fmt(m['total'])} | {statuses} | {final} | "
+            f"{_fmt(m['objective'], 1)} | {_fmt(m['bound'], 1)} | "
+            f"{_fmt(m['peak_mib'], 0)} MiB |")
+    out.append("\nFitted growth over the sizes (power of n = regions x industries): "
+               + ", ".join(f"{k} n^{v:.2f}" for k, v in growth.items() if v is not None)
+               + ".\n")
+    out.append("Same optimum, allocator against the reference builder:\n")
+    out.extend(f"- {c}" for c in checks)
+    return "\n".join(out) + "\n"
+
+
+def ablation_table(rows: dict[str, dict[tuple[int, int], dict]], sizes: list) -> str:
+    out = ["| variant | what it adds | "
+           + " | ".join(f"{_size(s)}: 1% gap / solve / final gap / columns x rows"
+                        for s in sizes)
+           + " |", "|---|---|" + "---|" * len(sizes)]
+    for name, doc in VARIANTS.items():
+        cells = []
+        for s in sizes:
+            r = rows[name].get(s)
+            if r is None:
+                cells.append("-")
+                continue
+            final = "-" if r["gap"] is None else f"{r['gap']:.2%}"
+            cells.append(f"{_fmt(r['gap1'])} s / {_fmt(r['solve'])} s / {final} / "
+                         f"{r['binary'] + r['continuous']:,} x {r['constraints']:,}")
+        out.append(f"| {name} | {doc} | " + " | ".join(cells) + " |")
+    return "\n".join(out) + "\n"
+
+
+def write_doc(section: str, text: str) -> None:
+    """Replace the text between ``<!-- BEGIN section -->`` and ``<!-- END section -->``."""
+    doc = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    begin, end = f"<!-- BEGIN {section} -->", f"<!-- END {section} -->"
+    if begin not in doc:
+        doc += f"\n{begin}\n{end}\n"
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    DOC.write_text(f"{head}{begin}\n{text}{end}{tail}", encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(_size(s) for s in TARGETS),
+                        help="comma-separated RxN sizes (known ones: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=None, help="HiGHS threads (default: "
+                        "HiGHS decides)")
+    parser.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp"))
+                        / "allocator-scale", help="folder for the generated instances")
+    parser.add_argument("--quick", action="store_true", help="1 repeat, 31x10 and 100x20, "
+                        "docs untouched")
+    parser.add_argument("--no-docs", action="store_true", help="print only; leave "
+                        "docs/performance.md and the PNG alone")
+    parser.add_argument("--ablation", nargs="?", const="31x10,100x20,337x40", default=None,
+                        metavar="SIZES", help="also run each strengthening step on and off "
+                        "(one repeat each) at these sizes (default %(const)s)")
+    parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
+                        help="a HiGHS option for every allocator run (repeatable)")
+    parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        kind, folder, gap, limit, threads, extra = args.child[:6]
+        thr = None if threads == "-" else int(threads)
+        if kind == "allocator":
+            highs = dict(kv.split("=", 1) for kv in args.child[6:])
+            row = _child_allocator(folder, float(gap), float(limit), thr, extra, highs)
+        else:
+            row = _child_reference(folder, float(gap), float(limit), thr, extra == "1")
+        print(json.dumps(row))
+        return 0
+
+    from allocator.generate import generate
+
+    if args.quick:
+        args.repeats, args.sizes, args.no_docs = 1, "31x10,100x20", True
+    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    for s in sizes:
+        TARGETS.setdefault(s, (1e-2, 180.0))  # type: ignore[arg-type]
+    info = machine()
+    before = loadavg()
+    print(f"machine: {info}\nload average before: {before}", flush=True)
+    threads = "-" if args.threads is None else str(args.threads)
+    folders = {}
+    for s in sizes:
+        folders[s] = generate(s[0], s[1], SEED, args.work / f"{_size(s)}-s{SEED}")
+    runs: dict = {}
+    med: dict = {}
+    checks = []
+    for s in sizes:
+        gap, limit = TARGETS[s]
+        runs[s] = []
+        for k in range(args.repeats):
+            row = _run_child(["allocator", str(folders[s]), str(gap), str(limit), threads,
+                              "default", *args.highs])
+            runs[s].append(row)
+            print(f"{_size(s)} run {k + 1}: load {row['load']:.2f} build {row['build']:.2f} "
+                  f"handoff {row['handoff']:.2f} first {row['first']} 1% {row['gap1']} "
+                  f"total {row['total']:.1f} {row['status']} gap {row['gap']} "
+                  f"peak {row['peak_mib']:.0f} MiB", flush=True)
+        refs = [_run_child(["reference", str(folders[s]), str(gap), str(limit), threads, "0"])
+                for _ in range(args.repeats)]
+        m = {key: _median(runs[s], key) for key in runs[s][0] if key != "status"}
+        m["ref"] = statistics.median(r["build"] + r["handoff"] for r in refs)
+        med[s] = m
+        if s in CHECKED:
+            ref = _run_child(["reference", str(folders[s]), str(gap), str(limit), threads,
+                              "1"])
+            a = runs[s][0]
+            lo, hi = max(a["bound"], ref["bound"]), min(a["objective"], ref["objective"])
+            same = lo <= hi + 1e-6 * abs(hi)
+            checks.append(
+                f"{_size(s)}: allocator {a['objective']:,.2f} (bound {a['bound']:,.2f}, "
+                f"{a['status']}), reference {ref['objective']:,.2f} (bound "
+                f"{ref['bound']:,.2f}, {ref['status']}, {ref['solve']:.1f} s): "
+                + ("same optimum (the intervals overlap)" if same else "DIFFERENT"))
+            print(checks[-1], flush=True)
+            if not same:
+                print("allocator and the reference disagree: one of them is wrong",
+                      file=sys.stderr)
+    after_main = loadavg()
+    growth = plot(sizes, med, PLOT if not args.no_docs else args.work / "scaling.png")
+    text = tables(sizes, med, runs, checks, growth, info, args.repeats, before, after_main)
+    print("\n" + text)
+    abl_text = ""
+    if args.ablation:
+        abl_sizes = [tuple(int(v) for v in s.split("x")) for s in args.ablation.split(",")]
+        rows: dict = {name: {} for name in VARIANTS}
+        for s in abl_sizes:
+            gap, limit = TARGETS.get(s, (1e-2, 180.0))
+            folder = folders.get(s) or generate(s[0], s[1], SEED,
+                                                args.work / f"{_size(s)}-s{SEED}")
+            for name in VARIANTS:
+                variant = "default" if name == DEFAULT_VARIANT else name
+                if variant == "default" and s in runs:
+                    rows[name][s] = runs[s][0]
+                else:
+                    rows[name][s] = _run_child(["allocator", str(folder), str(gap),
+                                                str(limit), threads, variant, *args.highs])
+                r = rows[name][s]
+                print(f"ablation {_size(s)} {name}: 1% {r['gap1']} final {r['gap']} "
+                      f"{r['status']}", flush=True)
+        abl_text = (f"Load average after: {loadavg()}. One run each, same targets and "
+                    "time limits as above.\n\n" + ablation_table(rows, abl_sizes))
+        print("\n" + abl_text)
+    if not args.no_docs:
+        write_doc("scale.py tables", text)
+        if abl_text:
+            write_doc("scale.py ablation", abl_text)
+        print(f"wrote {DOC} and {PLOT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
