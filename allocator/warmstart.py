@@ -555,6 +555,7 @@ class _Greedy:
         ``need`` is met; returns what is still missing. A site its upstream industries
         cannot supply at its minimum scale is skipped."""
         regions = list(self.regions_of.get(i, []))
+        held: dict[Site, int] = {}
         while need > ROOM_TOLERANCE:
             s = self.cheapest(i, regions, need)
             if s is None:
@@ -569,10 +570,12 @@ class _Greedy:
             need -= q
             if need > ROOM_TOLERANCE:
                 # s was held back by its room or by what its suppliers can still deliver;
-                # neither grows while this industry fills, so s is done. (Without this, a
-                # supplier short by a sliver made s grow by slivers: 747,042 rounds and
-                # 214 s at 337 x 40.)
-                regions.remove(s[1])
+                # after a few tries (a rounding sliver) it is done for this fill. Without a
+                # limit a supplier short by a sliver made s grow by slivers: 747,042 rounds
+                # and 214 s at 337 x 40.
+                held[s] = held.get(s, 0) + 1
+                if held[s] >= 3:
+                    regions.remove(s[1])
         return need
 
     def floor(self, r: str, industries: int) -> None:
