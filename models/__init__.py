@@ -13,6 +13,7 @@ from allocator.models import (
     funding,
     markets,
     policy,
+    resilience,
     supply,
     talent,
 )
@@ -27,4 +28,5 @@ DEFAULT = (
     duplication.FAMILY,
     duplication_neighbors.FAMILY,
     policy.FAMILY,
+    resilience.FAMILY,
 )

@@ -31,6 +31,7 @@ DEFAULT_OPTIONS: dict[str, dict[str, object]] = {
     "duplication": {},
     "duplication_neighbors": {"distance_km": 150.0, "same_group": True},
     "policy": {"max_industries": 0},
+    "resilience": {},
 }
 DEFAULT_WEIGHTS: dict[str, float] = {"investment": 1.0, "coordination": 1.0, "transport": 1.0,
                                      "site_excess": 1.0, "overcapacity": 1.0,
@@ -396,6 +397,48 @@ def policy(c: Check) -> None:
                "industries")
 
 
+# --------------------------------------------------------------------------- resilience
+def resilience(c: Check) -> None:
+    """Critical industries (critical = true) only, each rule where its column is given:
+    $\\sum_r x_{ir} \\ge h_i$ (min_hosts); $q_{ir} \\le \\beta_i Q_i$ on every candidate
+    site when $\\beta_i < 1$ (max_share); N-1 with $\\gamma_i > 0$ (n1_cover): for every
+    candidate site, $Q_i - q_{ir} \\ge \\gamma_i (D_i + \\sum_d a_{id} Q_d)$, the others
+    cover the share of final demand plus downstream use when region r is lost."""
+    data, plan = c.data, c.plan
+    ind = data.industries
+    critical = ind["critical"].astype("boolean").fillna(False).astype(bool)
+
+    def given(column: str) -> pd.Series:
+        if column not in ind.columns:
+            return pd.Series(dtype=float)
+        values = ind[column].astype(float)
+        return values[critical & values.notna()]
+
+    q_total = _national_capacity(c)
+    need = data.final_demand + _downstream_use(c, q_total)
+    hosts = c.hosts.groupby(level="industry", sort=False).sum().reindex(ind.index,
+                                                                        fill_value=0.0)
+    least = given("min_hosts")
+    c.at_least("resilience_min_hosts", hosts.reindex(least.index), least, "regions")
+    industry = plan.index.get_level_values("industry")
+    share = given("max_share")
+    share = share[share < 1]
+    at = plan[industry.isin(share.index)]
+    of = at.index.get_level_values("industry")
+    c.at_most("resilience_max_share", at["capacity"],
+              pd.Series(share.reindex(of).to_numpy() * q_total.reindex(of).to_numpy(),
+                        index=at.index), "capacity")
+    cover = given("n1_cover")
+    cover = cover[cover > 0]
+    at = plan[industry.isin(cover.index)]
+    of = at.index.get_level_values("industry")
+    c.at_least("resilience_n1_cover",
+               pd.Series(q_total.reindex(of).to_numpy() - at["capacity"].to_numpy(),
+                         index=at.index),
+               pd.Series(cover.reindex(of).to_numpy() * need.reindex(of).to_numpy(),
+                         index=at.index), "capacity")
+
+
 RULES = {
     "capacity": capacity,
     "chain_coordination": chain_coordination,
@@ -406,4 +449,5 @@ RULES = {
     "duplication": duplication,
     "duplication_neighbors": duplication_neighbors,
     "policy": policy,
+    "resilience": resilience,
 }
