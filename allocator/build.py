@@ -235,6 +235,13 @@ class BuiltModel:
         """The block of a family: ``model.family[name]``."""
         return self.model.family[family]
 
+    @property
+    def sites(self) -> pd.DataFrame:
+        """The candidate sites of the model, $S$: the instance's less the pairs left out
+        (``pruned``), with ``capacity_max`` tightened (what ``Context.sites`` returns)."""
+        derived = getattr(self.model, "_sites", None)
+        return self.instance.sites if derived is None else derived
+
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
                  "unit: people, money, capacity, input units)", "penalty per unit",
