@@ -329,6 +329,13 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
+    bases = result.tables.get("pilot_bases")
+    if bases is not None and len(bases):
+        shown = bases[bases["opened"] == 1]
+        lines.append("")
+        lines.append(f"Pilot bases: {len(shown)} of {len(bases)} open (pilot_bases.csv):")
+        lines += [f"  {b.base} ({b.region}, {b.field}) serves {b.serves or 'no host'}"
+                  for b in shown.itertuples(index=False)]
     if s["soft"]:
         short = result.tables.get("shortfalls")
         lines.append("")

@@ -324,7 +324,10 @@ def _check_uses(registry: _Registry, chosen: list[Family], instance: Instance) -
     """A contribution to a resource that no built family collected is dropped only when the
     owner is a known family switched off (``--without talent``: no talent limit to count
     against); a resource no family owns is a bug in the contributing family."""
-    owned = {r for s in instance.families for r in s.family.collects}
+    from allocator.family import default_families
+
+    known = [*default_families(), *(s.family for s in instance.families)]
+    owned = {r for f in known for r in f.collects}
     for resource, keys in registry.uses.items():
         if resource in registry.collected or not keys:
             continue

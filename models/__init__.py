@@ -12,6 +12,7 @@ from allocator.models import (
     duplication_neighbors,
     funding,
     markets,
+    pilot_bases,
     policy,
     resilience,
     supply,
@@ -29,4 +30,5 @@ DEFAULT = (
     duplication_neighbors.FAMILY,
     policy.FAMILY,
     resilience.FAMILY,
+    pilot_bases.FAMILY,
 )

@@ -95,8 +95,8 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     used = df.groupby(["region", "talent_class"], sort=False)["used"].sum()
     others = {k: float(pyo.value(e)) for k, e in ctx.uses("talent").items()}
     if others:  # talent other families use (pilot bases), in the same rows
-        used = used.add(pd.Series(others, index=pd.MultiIndex.from_tuples(list(others))),
-                        fill_value=0.0)
+        keys = pd.MultiIndex.from_tuples(list(others), names=["region", "talent_class"])
+        used = used.add(pd.Series(list(others.values()), index=keys), fill_value=0.0)
         used = used.reindex([k for k in b.talent_within_supply if k in used.index])
     available = supply(ctx)
     rows = pd.DataFrame({

@@ -199,3 +199,18 @@ def test_soft_resilience_names_the_input_row(tiny):
     assert short["constraint"].tolist() == ["resilience_min_hosts"]
     assert short["message"].iloc[0].startswith("industries.csv row 2 (f, host regions")
     assert "asks for 3, can host 2: short 1 regions" in short["message"].iloc[0]
+
+
+def test_verify_catches_a_broken_share(tiny, tmp_path):
+    # The max_share 0.5 plan (A 5, B 5) rewritten as A 7, B 3: A holds 70% > 50%.
+    from allocator.verify import verify
+
+    folder = tiny(regions=REGIONS, sites=SITES, industries=industries(max_share="0.5"))
+    out = solve(folder, FAMILIES).write(tmp_path / "results")
+    table = out / "allocation.csv"
+    text = table.read_text()
+    text = text.replace("f,A,1,5.0,", "f,A,1,7.0,").replace("f,B,1,5.0,", "f,B,1,3.0,")
+    table.write_text(text)
+    report = verify(folder, out)
+    broken = {(v.constraint, v.index) for v in report.violations}
+    assert ("resilience_max_share", "f,A") in broken
