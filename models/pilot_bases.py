@@ -22,7 +22,10 @@ same group as $r$ or at most $\rho_i$ km away (great circle; $\rho_i$ is
 only for bases whose field some research-intensive industry needs. A site with no base in
 reach cannot host: $B_{ir} = \emptyset$ gives $x_{ir} \le 0$, and pruning
 (``allocator.prune``) leaves such sites out (the rule applies to existing plants too: a kept
-plant without any base in reach is an input error naming its ``sites.csv`` row).
+plant without any base in reach is an input error naming its ``sites.csv`` row). The access
+rows are the family's limits: ``--soft pilot_bases`` (and ``allocator evaluate`` of a given
+plan) turns each into a penalized shortfall, a host without an open base in reach, named by
+the ``pilot_bases.csv`` rows of the bases that could serve it.
 
 A base needs $\nu_b$ people of one ordinary talent class $t_b$ (``talent_need``,
 ``talent_class``) in its region, so it competes with industries for the same people, and
@@ -42,7 +45,7 @@ import pyomo.environ as pyo
 from allocator.build import Context
 from allocator.data import Instance
 from allocator.errors import Problem
-from allocator.family import Family, Option, Symbol, Term
+from allocator.family import Family, LimitSource, Option, Symbol, Term
 from allocator.schema import ColumnSpec, TableSpec
 
 TABLE = TableSpec(
@@ -175,6 +178,29 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     return {"pilot_bases": served(b, ctx)}
 
 
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """pilot_bases_access[i, r] is the pilot_bases.csv rows of the bases of i's field in
+    reach of r (none: the industry's research_field row). A shortfall is a host without an
+    open base in reach (``allocator evaluate`` of a plan that ignores the rule, ``--soft
+    pilot_bases``)."""
+    inst = ctx.instance
+    i, r = index
+    res = research(inst, ctx.options)
+    field, reach = res.at[i, "field"], float(res.at[i, "reach_km"])
+    near = access(inst, ctx.options, pd.MultiIndex.from_tuples([(i, r)]))
+    ids = [k for k in near["base"] if isinstance(k, str)]
+    what = (f"{i} hosted in {r}: an open {field} base within {reach:g} km or the same "
+            "group")
+    if not ids:
+        return LimitSource(inst.file_of("industries"), (int(inst.industry.at[i, "row"]),),
+                           "research_field", what, None, "hosts",
+                           "no candidate base of the field in reach (pilot_bases.csv)")
+    table = bases(inst)
+    return LimitSource(inst.file_of("pilot_bases"),
+                       tuple(int(table.at[k, "row"]) for k in ids), "field", what, None,
+                       "hosts")
+
+
 def validate(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[Problem]:
     """research_field without a pilot_bases.csv would be ignored silently; a base that needs
     talent must say which class (and a class without an amount needs none: also asked)."""
@@ -218,6 +244,8 @@ FAMILY = Family(
     report=report,
     validate=validate,
     site_bounds=site_bounds,
+    limits=("pilot_bases_access",),
+    limit_source=limit_source,
     options=(
         Option("reach_km", float, 300.0, "reach of a pilot base where industries.csv "
                "pilot_reach_km is blank", unit="km", ge=0),
@@ -237,7 +265,7 @@ FAMILY = Family(
         Symbol("opens", "variable", r"\text{opens}_b \in \{0,1\}", "bases of a needed field",
                "", "1 when the base opens"),
         Symbol("pilot_bases_access", "constraint", "", "sites of research-intensive "
-               "industries", "", "a host needs an open base of its field in reach",
+               "industries", "hosts", "a host needs an open base of its field in reach",
                r"x_{ir} \le \sum_{b \in B_{ir}} \text{opens}_b"),
     ),
 )

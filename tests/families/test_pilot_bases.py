@@ -7,7 +7,7 @@ scale, one host needed.
 """
 
 import pytest
-from support import capacity, hosted, solve
+from support import capacity, hosted, solve, verified
 
 import allocator
 from allocator.cli import render_summary
@@ -171,3 +171,21 @@ def test_verify_catches_a_host_without_its_base(tiny, tmp_path):
     broken = {(v.constraint, v.index) for v in report.violations}
     assert broken == {("pilot_bases_access", "f,B"), ("pilot_bases_access", "g,B"),
                       ("uses funding", "B")}
+
+
+def test_soft_access_names_the_input_row(tiny):
+    # Only a base in C (1 + 90 + 3 = 94 there). Softened at 50 per host without a base in
+    # reach, A without a base is cheaper: 1 + 10 + 50 = 61 (B: 1 + 12 + 50 = 63).
+    folder = tiny(regions=REGIONS.format(budget_a=1000), sites=SITES_AB,
+                  industries=f"{HEADER}\nf,F,10,0,1,1,1,chem,",
+                  pilot_bases="id,region,field,fixed_cost\nbC,C,chem,3")
+    built = allocator.build_model(allocator.load_instance(folder), ["capacity", "pilot_bases"],
+                                  soft=["pilot_bases"], soft_penalty=50)
+    r = verified(folder, allocator.solve(built, allocator.SolverOptions(mip_gap=0)))
+    assert r.objective == pytest.approx(61.0)
+    assert hosted(r) == {("f", "A")}
+    assert opened(r) == {}
+    [message] = r.tables["shortfalls"]["message"]
+    assert message == ("industries.csv row 2 (f hosted in A: an open chem base within 300 km "
+                       "or the same group): short 1 hosts (no candidate base of the field in "
+                       "reach (pilot_bases.csv))")
