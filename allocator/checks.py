@@ -24,6 +24,8 @@ below the existing capacity that must be kept), computed from the bottom of the 
   $Q_i \ge L_i$ fits the share cap otherwise: $\sum_r \min(\overline{Q}_{ir}, \beta_i Q)
   - Q$ is concave and 0 at 0, so once negative at $L_i$ it stays negative); with N-1, the
   site maxima without the largest one hold $\gamma_i L_i$;
+* **pilot bases**: a research-intensive industry can be hosted only near a candidate base
+  of its field: the site maxima of those sites hold $L_i$;
 * **supply**: for each input $k$ with least need $\underline{\nu}_k = \sum_i \nu_{ik} L_i$:
   $\underline{\nu}_k \le \sum_r U_{rk} + C_k$ (when imports are capped) and
   $s_k \underline{\nu}_k \le \sum_r U_{rk}$ (the domestic-share floor: imports at most
@@ -101,6 +103,8 @@ def run_checks(inst: Instance, families: Iterable[str], soft: Iterable[str] = ()
         failures += check_supply(inst, least)
     if "resilience" in on:
         failures += check_resilience(inst, least)
+    if "pilot_bases" in on and inst.has("pilot_bases"):
+        failures += check_pilot_bases(inst, least)
     return failures
 
 
@@ -329,4 +333,35 @@ def check_resilience(inst: Instance, least: pd.Series) -> list[CheckFailure]:
                     f"({number(float(cover) * need)}) when the largest site is lost, but "
                     f"the other candidate sites can build at most {number(rest)} (site "
                     "maxima: sites.csv max_capacity, industries.csv capacity_max)")))
+    return out
+
+
+def check_pilot_bases(inst: Instance, least: pd.Series) -> list[CheckFailure]:
+    """Research-intensive industries: the candidate sites with a base of the field in reach
+    can build the least capacity."""
+    from allocator.models.pilot_bases import FAMILY, access, research
+
+    options = {**{o.name: o.default for o in FAMILY.options}, **inst.options("pilot_bases")}
+    res = research(inst, options)
+    if not len(res):
+        return []
+    sites = inst.sites
+    reach = access(inst, options, sites.index[sites.index.get_level_values(0).isin(res.index)])
+    served = reach[np.array([isinstance(b, str) for b in reach["base"]], dtype=bool)]
+    near = pd.MultiIndex.from_frame(served[["industry", "region"]].drop_duplicates())
+    out = []
+    for i in res.index:
+        need = float(least[i])
+        mine = near[near.get_level_values(0) == i]
+        most = float(sites["capacity_max"].reindex(mine).sum()) if len(mine) else 0.0
+        if need > 0 and exceeds(need, most):
+            field, km = res.at[i, "field"], float(res.at[i, "reach_km"])
+            rows = rows_where(inst.table("pilot_bases"), field=field)
+            out.append(CheckFailure("pilot_bases", "pilot_bases", (
+                f"{rows_text(inst.file_of('industries'), (int(inst.industry.at[i, 'row']),))} "
+                f"({i}): needs at least {number(need)} {inst.capacity_unit(i)}, but only "
+                f"{len(mine)} candidate site{'s' if len(mine) != 1 else ''} lie within "
+                f"{km:g} km (or the same group) of a {field} pilot base "
+                f"({rows_text(inst.file_of('pilot_bases'), rows, 'field')}), able to build "
+                f"{number(most)} together")))
     return out

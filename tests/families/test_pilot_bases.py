@@ -189,3 +189,43 @@ def test_soft_access_names_the_input_row(tiny):
     assert message == ("industries.csv row 2 (f hosted in A: an open chem base within 300 km "
                        "or the same group): short 1 hosts (no candidate base of the field in "
                        "reach (pilot_bases.csv))")
+
+
+def test_presolve_check_without_a_base_of_the_field(tiny):
+    # f's field is bio, every base is chem: no site can host, and the check says so before
+    # any solve; the solve is infeasible (explained).
+    from allocator.checks import run_checks
+
+    folder = tiny(regions=REGIONS.format(budget_a=1000), sites=SITES_AB,
+                  industries=f"{HEADER}\nf,F,10,1,1,1,1,bio,",
+                  pilot_bases="id,region,field,fixed_cost\nbA,A,chem,3")
+    inst = allocator.load_instance(folder)
+    [failure] = run_checks(inst, ["capacity", "pilot_bases"])
+    assert str(failure) == (
+        "industries.csv row 2 (f): needs at least 10 unit, but only 0 candidate sites lie "
+        "within 300 km (or the same group) of a bio pilot base (pilot_bases.csv, field), able "
+        "to build 0 together")
+    r = allocator.solve(allocator.build_model(inst, ["capacity", "pilot_bases"]),
+                        allocator.SolverOptions())
+    assert r.status == "infeasible"
+
+
+def test_without_contributions_the_limits_are_as_they_were(tiny):
+    # Bases exist but no industry is research-intensive: no base has a decision, nothing is
+    # contributed, and talent and funding build the very rows they build without the family.
+    folder = tiny(regions=REGIONS.format(budget_a=1000), sites=SITES_AB,
+                  industries=f"{HEADER}\nf,F,10,0,1,1,1,,",
+                  pilot_bases=BASES_WITH_TALENT.format(need_a=1),
+                  talent_need="industry,talent_class,need\nf,researchers,0.1",
+                  talent_supply=TALENT_SUPPLY)
+    inst = allocator.load_instance(folder)
+    with_bases = allocator.build_model(inst, FUNDING)
+    without = allocator.build_model(inst, ["capacity", "funding", "talent"])
+    assert with_bases.uses == {} and "uses" not in allocator.solve(
+        with_bases, allocator.SolverOptions(mip_gap=0)).tables
+    for family, rows in (("talent", "talent_within_supply"),
+                         ("funding", "funding_within_budget")):
+        a = getattr(with_bases.block(family), rows)
+        b = getattr(without.block(family), rows)
+        assert list(a) == list(b)
+        assert [str(a[k].expr) for k in a] == [str(b[k].expr) for k in b]
