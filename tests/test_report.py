@@ -55,6 +55,7 @@ def test_the_report_explains_the_plan(bundled):
     assert "What one more unit would save" in page
     assert "The scarcest resource: one more unit" in page
     assert "Neighbouring regions that still host the same industry" in page
+    assert "Pilot bases" in page and "7 of 8 candidate bases open" in page
     summary = pd.read_json(bundled / "summary.json", typ="series")
     assert summary["instance"]["sha256"] in page  # how to reproduce it
     assert summary["software"]["solver"] in page
