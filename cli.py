@@ -141,7 +141,8 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
                    "Default: shown during solves longer than a second.")
 @click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
               help="Make the limits of these families (comma-separated or repeated: talent, "
-                   "funding, supply, policy, capacity, markets, chain_coordination) penalized "
+                   "funding, supply, policy, capacity, markets, chain_coordination, "
+                   "resilience, pilot_bases) penalized "
                    "slacks: the best plan, and every shortfall it needs (shortfalls.csv). "
                    "Default: all limits hard.")
 @click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
@@ -329,6 +330,13 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
+    bases = result.tables.get("pilot_bases")
+    if bases is not None and len(bases):
+        shown = bases[bases["opened"] == 1]
+        lines.append("")
+        lines.append(f"Pilot bases: {len(shown)} of {len(bases)} open (pilot_bases.csv):")
+        lines += [f"  {b.base} ({b.region}, {b.field}) serves {b.serves or 'no host'}"
+                  for b in shown.itertuples(index=False)]
     if s["soft"]:
         short = result.tables.get("shortfalls")
         lines.append("")

@@ -18,6 +18,10 @@ The engine owns the shared decisions and closes the shared accumulators:
 * `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
   capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
 * `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add;
+* contributed resource use: a family may add its use of a resource whose limit another
+  family owns (``ctx.add_use("talent", (region, talent_class), expr)``); after every
+  family's ``build``, each family's optional ``close`` runs, and the owner builds its limit
+  rows with ``ctx.uses("talent")`` included. Without contributions the model is the same;
 * `shortfall[k]` $s_k \ge 0$: with softened limits (`--soft talent,funding`), each row of a
   family's `limits` gets a slack ($\text{body} - s_k \le \text{ub}$ or
   $\text{body} + s_k \ge \text{lb}$), penalized in the term `shortfall` (weight: the penalty,
@@ -97,7 +101,8 @@ class Context:
     ``hosts`` and ``capacity`` (the shared decisions), the shared expressions
     ``site_investment``, ``capacity_total`` and ``capacity_surplus``.
     Contribute: objective terms (:meth:`add_term`), output shipped out of sites
-    (:meth:`add_site_output`).
+    (:meth:`add_site_output`), use of a resource whose limit another family owns
+    (:meth:`add_use`, collected by the owner with :meth:`uses` in its ``close`` phase).
     """
 
     def __init__(self, model: pyo.ConcreteModel, instance: Instance, family: Family,
@@ -155,6 +160,35 @@ class Context:
         """Declare that ``expr`` units leave ``site``; the engine caps the total by capacity."""
         self._open().outputs[site].append(expr)
 
+    def add_use(self, resource: str, key: Any, expr: Any) -> None:
+        """Declare that ``expr`` (non-negative in every plan) uses ``resource`` at ``key``
+        inside the limit another family owns: ``"talent"`` at ``(region, talent_class)``,
+        ``"funding"`` at ``region``. The owner adds it to its limit row in its ``close``
+        phase (:meth:`uses`); call it from ``build``, not from ``close``. Being
+        non-negative, a contributed use only tightens the owner's limits, so the site bounds
+        that the owner derives for pruning stay valid."""
+        registry = self._open()
+        if registry.closing:
+            raise FormulationError(f"family {self.family.name} adds a use of '{resource}' "
+                                   "after the build phase; call add_use from build")
+        registry.uses[resource][key].append((self.family.name, expr))
+
+    def uses(self, resource: str) -> dict[Any, Any]:
+        """What other families use of ``resource``, summed per key (``{}`` when none): for
+        the owner of the limit, in its ``close`` phase (after every family's ``build``)."""
+        registry = self._registry
+        if registry is None:  # reporting after the solve: what was contributed
+            contributed = getattr(self.model, "_uses", {})
+        else:
+            if not registry.closing:
+                raise FormulationError(f"family {self.family.name} reads the uses of "
+                                       f"'{resource}' during build; read them in close, "
+                                       "after every build")
+            registry.collected.add(resource)
+            contributed = registry.uses
+        return {key: pyo.quicksum(e for _, e in parts)
+                for key, parts in contributed.get(resource, {}).items()}
+
     def _open(self) -> _Registry:
         if self._registry is None:
             raise FormulationError("this context is read-only (reporting after the solve)")
@@ -166,6 +200,13 @@ class _Registry:
     terms: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     term_specs: dict[str, tuple[Term, str]] = field(default_factory=dict)
     outputs: dict[tuple[str, str], list[Any]] = field(default_factory=lambda: defaultdict(list))
+    #: resource -> key -> [(family, expr)]: uses contributed to other families' limits
+    uses: dict[str, dict[Any, list[tuple[str, Any]]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+    #: resources whose uses an owner has read (its close phase)
+    collected: set[str] = field(default_factory=set)
+    #: the close phase has begun: no more contributions
+    closing: bool = False
 
 
 @dataclass
@@ -186,6 +227,9 @@ class BuiltModel:
     #: candidate pairs left out because they can never host: industry, region, family,
     #: reason, bound, min_scale (:mod:`allocator.prune`)
     pruned: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PRUNED_COLUMNS))
+    #: uses contributed to other families' limits (:meth:`Context.add_use`): resource ->
+    #: key -> [(family, expr)]; empty when no family contributes
+    uses: dict[str, dict[Any, list[tuple[str, Any]]]] = field(default_factory=dict)
 
     def block(self, family: str) -> pyo.Block:
         """The block of a family: ``model.family[name]``."""
@@ -251,12 +295,19 @@ def build_model(
     registry = _Registry()
     model.families = pyo.Set(initialize=[f.name for f in chosen], ordered=True)
     model.family = pyo.Block(model.families)
+    contexts = {}
     for fam in chosen:
         for term in fam.terms:
             registry.term_specs[term.name] = (term, fam.name)
-        fam.build(model.family[fam.name], Context(model, instance, fam, registry,
-                                                  soft=fam.name in soft,
-                                                  strengthen=strengthen))
+        ctx = contexts[fam.name] = Context(model, instance, fam, registry,
+                                           soft=fam.name in soft, strengthen=strengthen)
+        fam.build(model.family[fam.name], ctx)
+    registry.closing = True
+    for fam in chosen:
+        if fam.close is not None:
+            fam.close(model.family[fam.name], contexts[fam.name])
+    _check_uses(registry, chosen, instance)
+    model._uses = {r: dict(k) for r, k in registry.uses.items() if k}  # for reports
     rows = _soften(model, [softenable[n] for n in soft], registry)
     weights = dict(instance.weights)
     if soft:
@@ -265,7 +316,25 @@ def build_model(
             soft_penalty)
     _close_core(model, weights, registry)
     return BuiltModel(model, instance, chosen, registry.term_specs,
-                      time.perf_counter() - start, rows, weights, derived.pruned)
+                      time.perf_counter() - start, rows, weights, derived.pruned,
+                      model._uses)
+
+
+def _check_uses(registry: _Registry, chosen: list[Family], instance: Instance) -> None:
+    """A contribution to a resource that no built family collected is dropped only when the
+    owner is a known family switched off (``--without talent``: no talent limit to count
+    against); a resource no family owns is a bug in the contributing family."""
+    from allocator.family import default_families
+
+    known = [*default_families(), *(s.family for s in instance.families)]
+    owned = {r for f in known for r in f.collects}
+    for resource, keys in registry.uses.items():
+        if resource in registry.collected or not keys:
+            continue
+        if resource not in owned:
+            who = sorted({f for parts in keys.values() for f, _ in parts})
+            raise FormulationError(f"family {', '.join(who)} uses resource '{resource}', "
+                                   "which no family collects (Family.collects)")
 
 
 def _soften(m: pyo.ConcreteModel, families: list[Family], registry: _Registry

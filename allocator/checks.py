@@ -19,6 +19,13 @@ below the existing capacity that must be kept), computed from the bottom of the 
   sites alone fit its budget plus the fund;
 * **policy**: per region, must-host and kept brownfield sites are at most the focus limit
   $N_r$; the equity floor $M_r$ is at most the number of candidate sites;
+* **resilience** (critical industries): $h_i$ is at most the number of candidate sites;
+  with max_share, $\sum_r \min(\overline{Q}_{ir}, \beta_i L_i) \ge L_i$ (no capacity
+  $Q_i \ge L_i$ fits the share cap otherwise: $\sum_r \min(\overline{Q}_{ir}, \beta_i Q)
+  - Q$ is concave and 0 at 0, so once negative at $L_i$ it stays negative); with N-1, the
+  site maxima without the largest one hold $\gamma_i L_i$;
+* **pilot bases**: a research-intensive industry can be hosted only near a candidate base
+  of its field: the site maxima of those sites hold $L_i$;
 * **supply**: for each input $k$ with least need $\underline{\nu}_k = \sum_i \nu_{ik} L_i$:
   $\underline{\nu}_k \le \sum_r U_{rk} + C_k$ (when imports are capped) and
   $s_k \underline{\nu}_k \le \sum_r U_{rk}$ (the domestic-share floor: imports at most
@@ -94,6 +101,10 @@ def run_checks(inst: Instance, families: Iterable[str], soft: Iterable[str] = ()
         failures += check_policy(inst)
     if "supply" in on and inst.has("inputs") and inst.has("input_need"):
         failures += check_supply(inst, least)
+    if "resilience" in on:
+        failures += check_resilience(inst, least)
+    if "pilot_bases" in on and inst.has("pilot_bases"):
+        failures += check_pilot_bases(inst, least)
     return failures
 
 
@@ -282,4 +293,75 @@ def check_supply(inst: Instance, least: pd.Series) -> list[CheckFailure]:
                 f"least {number(total)} input units needs {number(float(share) * total)} from "
                 f"domestic supply ({need_rows}), but domestic supply is {number(domestic)} "
                 f"({supply_rows})")))
+    return out
+
+
+def check_resilience(inst: Instance, least: pd.Series) -> list[CheckFailure]:
+    """Critical industries: min_hosts within the candidate sites; max_share and N-1 within
+    what the site maxima can hold at the least capacity (see the module)."""
+    from allocator.models.resilience import parameters
+
+    par = parameters(inst.industry)
+    cap_max = inst.sites["capacity_max"]
+    file = inst.file_of("industries")
+    out = []
+    for i, row in par.iterrows():
+        where = f"{rows_text(file, (int(inst.industry.at[i, 'row']),))} ({i})"
+        maxima = (cap_max.xs(i, level=0).to_numpy(float) if i in cap_max.index.get_level_values(0)
+                  else np.zeros(0))
+        n, need = len(maxima), float(least[i])
+        if not pd.isna(row["min_hosts"]) and int(row["min_hosts"]) > n:
+            out.append(CheckFailure("resilience", "resilience", (
+                f"{where}: min_hosts asks for at least {int(row['min_hosts'])} host regions, "
+                f"but only {n} may host it (sites.csv allowed, [sites] candidates)")))
+        share = row["max_share"]
+        if not pd.isna(share) and need > 0:
+            most = float(np.minimum(maxima, float(share) * need).sum())
+            if exceeds(need, most):
+                out.append(CheckFailure("resilience", "resilience", (
+                    f"{where}: max_share {float(share):.0%} lets each of its {n} candidate "
+                    f"sites hold at most {float(share):.0%} of national capacity; with the site "
+                    f"maxima that is at most {number(most)} of the least capacity "
+                    f"{number(need)} {inst.capacity_unit(i)} it needs")))
+        cover = row["n1_cover"]
+        if not pd.isna(cover) and float(cover) > 0 and need > 0:
+            rest = float(maxima.sum() - maxima.max()) if n else 0.0
+            if exceeds(float(cover) * need, rest):
+                out.append(CheckFailure("resilience", "resilience", (
+                    f"{where}: n1_cover asks the other regions to hold {float(cover):.0%} of "
+                    f"at least {number(need)} {inst.capacity_unit(i)} "
+                    f"({number(float(cover) * need)}) when the largest site is lost, but "
+                    f"the other candidate sites can build at most {number(rest)} (site "
+                    "maxima: sites.csv max_capacity, industries.csv capacity_max)")))
+    return out
+
+
+def check_pilot_bases(inst: Instance, least: pd.Series) -> list[CheckFailure]:
+    """Research-intensive industries: the candidate sites with a base of the field in reach
+    can build the least capacity."""
+    from allocator.models.pilot_bases import FAMILY, access, research
+
+    options = {**{o.name: o.default for o in FAMILY.options}, **inst.options("pilot_bases")}
+    res = research(inst, options)
+    if not len(res):
+        return []
+    sites = inst.sites
+    reach = access(inst, options, sites.index[sites.index.get_level_values(0).isin(res.index)])
+    served = reach[np.array([isinstance(b, str) for b in reach["base"]], dtype=bool)]
+    near = pd.MultiIndex.from_frame(served[["industry", "region"]].drop_duplicates())
+    out = []
+    for i in res.index:
+        need = float(least[i])
+        mine = near[near.get_level_values(0) == i]
+        most = float(sites["capacity_max"].reindex(mine).sum()) if len(mine) else 0.0
+        if need > 0 and exceeds(need, most):
+            field, km = res.at[i, "field"], float(res.at[i, "reach_km"])
+            rows = rows_where(inst.table("pilot_bases"), field=field)
+            out.append(CheckFailure("pilot_bases", "pilot_bases", (
+                f"{rows_text(inst.file_of('industries'), (int(inst.industry.at[i, 'row']),))} "
+                f"({i}): needs at least {number(need)} {inst.capacity_unit(i)}, but only "
+                f"{len(mine)} candidate site{'s' if len(mine) != 1 else ''} lie within "
+                f"{km:g} km (or the same group) of a {field} pilot base "
+                f"({rows_text(inst.file_of('pilot_bases'), rows, 'field')}), able to build "
+                f"{number(most)} together")))
     return out

@@ -28,6 +28,10 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
   can reach under the family's limits, used to tighten site maxima and leave out sites that
   can never host (:mod:`allocator.prune`).
+* ``close(block, ctx)`` (optional): a second phase, run after every family's ``build``; the
+  owner of a limit that other families may use (``collects``, e.g. talent, funding) builds
+  its limit rows here, including ``ctx.uses(resource)``: what other families declared with
+  ``ctx.add_use(resource, key, expr)`` (a pilot base's researchers, its setup cost).
 
 Families never reach into each other's blocks; they meet through the shared decisions
 (``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
@@ -192,6 +196,11 @@ class Family:
     #: bound, reason); the engine tightens the site maximum with them and leaves out the
     #: sites that cannot reach their minimum scale (see :mod:`allocator.prune`)
     site_bounds: Callable[[Instance, dict[str, Any], pd.DataFrame], pd.DataFrame] | None = None
+    #: second phase, after every family's build: build limit rows that include the uses
+    #: other families contributed (``ctx.uses(resource)``); see :meth:`Context.add_use`
+    close: Callable[[pyo.Block, Context], None] | None = None
+    #: resources whose contributed uses this family's limits count (``close`` reads them)
+    collects: tuple[str, ...] = ()
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: where the family was loaded from, for reports

@@ -795,6 +795,27 @@ def shortfalls(data: ReportData) -> Section | None:
     return sec
 
 
+def pilot_bases(data: ReportData) -> Section | None:
+    """Pilot bases (family pilot_bases): which open, where, for which field, whom they
+    serve; the bases that stay shut are counted."""
+    bases = data.results.table("pilot_bases")
+    if bases.empty:
+        return None
+    sec = Section("pilot_bases", "Pilot bases")
+    shown = bases[bases["opened"] == 1]
+    sec.blocks.append(f"{len(shown)} of {len(bases)} candidate bases open. A "
+                      "research-intensive industry is hosted only near an open base of its "
+                      "field; a base's researchers and setup cost count in its region's "
+                      "talent and funding limits.")
+    cols = ["base", "region", "field", "fixed_cost", "talent_class", "talent_need", "serves"]
+    sec.blocks.append(Table("Open bases", cols, [
+        [data.region_name(str(v)) if c == "region" else
+         ("" if pd.isna(v) else fmt(v) if isinstance(v, float) else str(v))
+         for c, v in zip(cols, row, strict=True)]
+        for row in shown[cols].itertuples(index=False)]))
+    return sec
+
+
 def reproduce(data: ReportData) -> Section:
     """Options, instance hash and software versions: enough to reproduce the run."""
     s = data.summary
@@ -843,7 +864,7 @@ def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 #: the report's sections, in order; see the module docstring to add one
 SECTIONS: list[SectionFn] = [headline, map_section, allocation, duplication, resources,
-                             shortfalls, reproduce]
+                             pilot_bases, shortfalls, reproduce]
 
 
 def add_section(fn: SectionFn, after: str | None = None) -> None:

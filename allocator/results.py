@@ -19,6 +19,10 @@ Tables (each a DataFrame, written as CSV):
   against requirement;
 * ``pruned`` (when any): candidate pairs left out of the model because they can never host,
   with the family whose limit forbids it and why (:mod:`allocator.prune`).
+* ``uses`` (when a family contributes to another family's limit, :meth:`Context.add_use`):
+  family, resource, region, item (the talent class; blank for money), amount: what each
+  family uses inside the limits the talent and funding families own (a pilot base's
+  researchers and setup cost), so that ``allocator verify`` can count it.
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
 options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
@@ -158,9 +162,29 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         tables["shortfalls"] = _shortfall_table(built)
     if len(built.pruned):
         tables["pruned"] = built.pruned.copy()
+    if built.uses:
+        tables["uses"] = _uses_table(built)
     for name, parts in shared.items():
         tables[name] = pd.concat(parts, ignore_index=True)
     return tables
+
+
+def _uses_table(built: BuiltModel) -> pd.DataFrame:
+    """One row per (family, resource, key) of the contributed uses, with its solved
+    amount; a key is a region or a (region, item) pair."""
+    rows = []
+    for resource, keys in built.uses.items():
+        for key, parts in keys.items():
+            region, item = (key[0], ",".join(map(str, key[1:]))) if isinstance(key, tuple) \
+                else (key, "")
+            by_family: dict[str, float] = {}
+            for family, expr in parts:
+                by_family[family] = by_family.get(family, 0.0) + float(pyo.value(expr))
+            rows += [{"family": f, "resource": resource, "region": region, "item": item,
+                      "amount": a} for f, a in by_family.items()]
+    df = pd.DataFrame(rows, columns=["family", "resource", "region", "item", "amount"])
+    df["amount"] = _clean(df["amount"])
+    return df
 
 
 def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,

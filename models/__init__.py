@@ -12,7 +12,9 @@ from allocator.models import (
     duplication_neighbors,
     funding,
     markets,
+    pilot_bases,
     policy,
+    resilience,
     supply,
     talent,
 )
@@ -27,4 +29,6 @@ DEFAULT = (
     duplication.FAMILY,
     duplication_neighbors.FAMILY,
     policy.FAMILY,
+    resilience.FAMILY,
+    pilot_bases.FAMILY,
 )

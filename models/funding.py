@@ -4,7 +4,7 @@ guidance fund.
 
 $$
 \begin{aligned}
-&\text{funding\_within\_budget:} && \sum_{i:(i,r)\in S} \mathrm{inv}_{ir}
+&\text{funding\_within\_budget:} && \sum_{i:(i,r)\in S} \mathrm{inv}_{ir} + \sum_f u^f_r
   - \text{fund\_general}_r - \text{fund\_reserved}_r \ \le\ B_r && \forall r \\
 &\text{funding\_general\_total:} && \sum_r \text{fund\_general}_r \le (1-\rho)\, F \\
 &\text{funding\_reserved\_total:} && \sum_r \text{fund\_reserved}_r \le \rho\, F \\
@@ -16,8 +16,12 @@ $$
 $B_r$ is ``regions.csv funding_budget``, $F$ the option ``national_fund`` and $\rho$ the
 option ``slow_return_reserved_share``: the share of the fund kept for slow-return industries
 ($I^{slow}$, ``industries.csv slow_return``, e.g. new materials, quantum). The fund variables
-exist only when $F > 0$ (and the reserved ones only when $\rho > 0$). Investment is counted
-once, in the ``investment`` term of the capacity family; the fund only finances it.
+exist only when $F > 0$ (and the reserved ones only when $\rho > 0$). $u^f_r$ is money that
+another family $f$ spends in the region (``ctx.add_use("funding", region, expr)``: the setup
+cost of an open pilot base), paid from the budget and the general fund; none in the default
+formulation. The rows are built in the ``close`` phase, after every family's uses.
+Investment is counted once, in the ``investment`` term of the capacity family; the fund
+only finances it.
 """
 
 from __future__ import annotations
@@ -58,18 +62,24 @@ def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) ->
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
+    """Nothing in the build phase: the rows wait for the uses of other families (close)."""
+
+
+def close(b: pyo.Block, ctx: Context) -> None:
     sites = ctx.sites
     inv = ctx.site_investment
     budget = ctx.instance.region["funding_budget"].astype(float)
     by_region: dict[str, list[tuple[str, str]]] = {}
     for s in sites.index:
         by_region.setdefault(s[1], []).append(s)
-    regions = [r for r in ctx.instance.region_ids if r in by_region]
+    others = ctx.uses("funding")  # region -> what other families spend there
+    regions = [r for r in ctx.instance.region_ids if r in by_region or r in others]
     fund = float(ctx.options["national_fund"])
     share = float(ctx.options["slow_return_reserved_share"])
     slow = set(ctx.instance.industry.index[
         ctx.instance.industry["slow_return"].astype("boolean").fillna(False).to_numpy()])
-    reserved_regions = [r for r in regions if any(s[0] in slow for s in by_region[r])]
+    reserved_regions = [r for r in regions
+                        if any(s[0] in slow for s in by_region.get(r, ()))]
     b.fund_general = pyo.Var(regions if fund > 0 else [], within=pyo.NonNegativeReals)
     b.fund_reserved = pyo.Var(reserved_regions if fund > 0 and share > 0 else [],
                               within=pyo.NonNegativeReals)
@@ -82,8 +92,8 @@ def build(b: pyo.Block, ctx: Context) -> None:
 
     b.funding_within_budget = pyo.Constraint(
         regions,
-        rule=lambda _, r: pyo.quicksum(inv[s] for s in by_region[r]) - received(r)
-        <= float(budget[r]),
+        rule=lambda _, r: pyo.quicksum(inv[s] for s in by_region.get(r, ()))
+        + others.get(r, 0) - received(r) <= float(budget[r]),
     )
     b.funding_general_total = pyo.Constraint(
         rule=lambda _: pyo.quicksum(b.fund_general.values()) <= (1 - share) * fund
@@ -172,6 +182,8 @@ FAMILY = Family(
             "what it receives from the national guidance fund.",
     math=__doc__ or "",
     build=build,
+    close=close,
+    collects=("funding",),
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
     report=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
     limit_source=limit_source,
@@ -194,8 +206,8 @@ FAMILY = Family(
                "regions with slow-return sites", "money",
                "national fund received from the reserved share"),
         Symbol("funding_within_budget", "constraint", "", "regions", "money",
-               "investment within own budget plus fund received",
-               r"\sum_i \mathrm{inv}_{ir} - \text{fund}_r \le B_r"),
+               "investment (and other families' spending) within own budget plus fund "
+               "received", r"\sum_i \mathrm{inv}_{ir} + \sum_f u^f_r - \text{fund}_r \le B_r"),
         Symbol("funding_general_total", "constraint", "", "", "money",
                "unreserved fund paid out", r"\sum_r \text{fund\_general}_r \le (1-\rho)F"),
         Symbol("funding_reserved_total", "constraint", "", "", "money",

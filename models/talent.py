@@ -3,13 +3,16 @@ within the region's supply.
 
 $$
 \text{talent\_within\_supply:}\quad
-\sum_{i:(i,r)\in S} n_{it}\, \varphi_{ir}\, q_{ir} \ \le\ P_{rt}
-\qquad \forall (r, t) \text{ with some } n_{it}\varphi_{ir} > 0
+\sum_{i:(i,r)\in S} n_{it}\, \varphi_{ir}\, q_{ir} \ +\ \sum_{f} u^{f}_{rt} \ \le\ P_{rt}
+\qquad \forall (r, t) \text{ with some } n_{it}\varphi_{ir} > 0 \text{ or some } u^f_{rt}
 $$
 
 $n_{it}$ is ``talent_need.csv need`` (people per unit of capacity), $\varphi_{ir}$ the site's
 ``talent_need_factor`` (default 1), $P_{rt}$ ``talent_supply.csv supply`` (0 where the file
-has no row for the region and class).
+has no row for the region and class). $u^f_{rt}$ is talent that another family $f$ uses in
+the region (``ctx.add_use("talent", (region, class), expr)``: the researchers of an open
+pilot base); none in the default formulation. The rows are built in the ``close`` phase,
+after every family has declared its uses.
 """
 
 from __future__ import annotations
@@ -61,6 +64,10 @@ def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) ->
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
+    """Nothing in the build phase: the rows wait for the uses of other families (close)."""
+
+
+def close(b: pyo.Block, ctx: Context) -> None:
     df = uses(ctx)
     available = supply(ctx)
     q = ctx.capacity
@@ -69,10 +76,16 @@ def build(b: pyo.Block, ctx: Context) -> None:
                           strict=True):
         terms.setdefault((r, t), []).append((float(c), (i, r)))
 
-    def within(_: pyo.Block, r: str, t: str) -> Any:
-        return pyo.quicksum(c * q[s] for c, s in terms[r, t]) <= available.get((r, t), 0.0)
+    others = ctx.uses("talent")  # (region, class) -> what other families use
 
-    b.talent_within_supply = pyo.Constraint(list(terms), rule=within)
+    def within(_: pyo.Block, r: str, t: str) -> Any:
+        own = pyo.quicksum(c * q[s] for c, s in terms.get((r, t), ()))
+        if (r, t) in others:
+            own = own + others[r, t]
+        return own <= available.get((r, t), 0.0)
+
+    b.talent_within_supply = pyo.Constraint(
+        list(terms) + [k for k in others if k not in terms], rule=within)
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
@@ -80,6 +93,11 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     df["used"] = [c * (pyo.value(ctx.capacity[i, r]) or 0.0)
                   for i, r, c in zip(df["industry"], df["region"], df["per_unit"], strict=True)]
     used = df.groupby(["region", "talent_class"], sort=False)["used"].sum()
+    others = {k: float(pyo.value(e)) for k, e in ctx.uses("talent").items()}
+    if others:  # talent other families use (pilot bases), in the same rows
+        keys = pd.MultiIndex.from_tuples(list(others), names=["region", "talent_class"])
+        used = used.add(pd.Series(list(others.values()), index=keys), fill_value=0.0)
+        used = used.reindex([k for k in b.talent_within_supply if k in used.index])
     available = supply(ctx)
     rows = pd.DataFrame({
         "family": "talent",
@@ -108,6 +126,8 @@ FAMILY = Family(
     summary="Talent needed by hosted capacity stays within each region's supply, per class.",
     math=__doc__ or "",
     build=build,
+    close=close,
+    collects=("talent",),
     limits=("talent_within_supply",),
     limit_source=limit_source,
     report=report,
@@ -121,7 +141,7 @@ FAMILY = Family(
         Symbol("talent_supply.csv:supply", "parameter", "P_{rt}", "(region, talent_class)",
                "people", "talent available"),
         Symbol("talent_within_supply", "constraint", "", "(region, talent_class)", "people",
-               "talent used by hosted capacity is within supply",
-               r"\sum_i n_{it}\varphi_{ir} q_{ir} \le P_{rt}"),
+               "talent used by hosted capacity (and by other families) is within supply",
+               r"\sum_i n_{it}\varphi_{ir} q_{ir} + \sum_f u^f_{rt} \le P_{rt}"),
     ),
 )

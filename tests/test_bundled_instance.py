@@ -42,6 +42,20 @@ def test_every_family_is_active_and_reported(result):
     assert all(f["active"] for f in summary["families"])
     assert set(result.tables["objective"]["term"]) == {
         "investment", "coordination", "transport", "site_excess", "overcapacity",
-        "neighbor_pairs"}
-    assert len(summary["instance"]["files"]) == 11  # instance.toml and 10 tables
+        "neighbor_pairs", "pilot_bases"}
+    assert len(summary["instance"]["files"]) == 12  # instance.toml and 11 tables
     assert summary["software"]["solver"].startswith("HiGHS")
+
+
+def test_resilience_and_pilot_bases_hold(result):
+    """The critical links keep their rules (the checker recomputes them; here what a planner
+    reads): no fab above 25% of national wafer capacity, at least three CNC hosts, and
+    every biomedicine host near an open base of its field."""
+    alloc = result.tables["allocation"]
+    fab = alloc[(alloc["industry"] == "ic_fab") & (alloc["hosted"] == 1)]
+    assert (fab["capacity"] <= 0.25 * fab["capacity"].sum() + 1e-6).all()
+    assert result.tables["industries"].set_index("industry").at["cnc", "hosts"] >= 3
+    bases = result.tables["pilot_bases"]
+    served = " ".join(bases.loc[bases["opened"] == 1, "serves"].fillna(""))
+    bio = alloc[(alloc["industry"] == "biomedicine") & (alloc["hosted"] == 1)]
+    assert all(f"biomedicine@{r}" in served for r in bio["region"])

@@ -43,7 +43,10 @@ def assert_valid_plan(instance: Path, out: Path) -> dict:
     assert summary["has_plan"], summary
     regions = pd.read_csv(out / "regions.csv")
     limits = regions[regions["constraint"].notna()]  # rows without one are informative
-    floors = limits["resource"] == "min_industries"
+    # floors put their bound in available (slack <= 0): equity, demand, resilience's hosts
+    # and N-1 cover
+    floors = (limits["resource"] == "min_industries") | limits["resource"].str.startswith(
+        ("demand:", "min_hosts:", "n1_cover:"))
     assert (limits.loc[~floors, "slack"] >= -1e-6).all(), limits[limits["slack"] < -1e-6]
     assert (limits.loc[floors, "slack"] <= 1e-6).all()
     built = allocator.build_model(allocator.load_instance(instance))

@@ -31,7 +31,13 @@ from allocator.settings import ENGINE_SECTIONS
 
 #: columns that built-in families add to the built-in tables (their ColumnSpecs live with
 #: the families, which import Pyomo), with their kinds
-FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {"chain_nearest": "int"}}
+FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {
+    "chain_nearest": "int", "min_hosts": "int", "max_share": "float", "n1_cover": "float",
+    "research_field": "str", "pilot_reach_km": "float"}}
+#: tables that built-in families declare, restated: name -> column kinds
+FAMILY_TABLES: dict[str, dict[str, str]] = {"pilot_bases": {
+    "id": "id", "region": "id", "field": "str", "fixed_cost": "float", "talent_class": "str",
+    "talent_need": "float"}}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
@@ -269,13 +275,20 @@ def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) ->
     renamed = settings.get("tables", {})
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
-    for spec in (*TABLES.values(), *extra_tables):
-        rel = renamed.get(spec.name, spec.file)
+    restated = [(name, None, kinds) for name, kinds in FAMILY_TABLES.items()
+                if name not in {t.name for t in extra_tables}]
+    for name, spec, kinds in (*((t.name, t, FAMILY_COLUMNS.get(t.name)) for t in
+                                (*TABLES.values(), *extra_tables)), *restated):
+        rel = renamed.get(name, f"{name}.csv")
         file = folder / rel
         if not file.is_file():
             continue
-        tables[spec.name] = read_table(file, spec, FAMILY_COLUMNS.get(spec.name))
-        files[spec.name] = str(Path(rel))
+        table = read_table(file, spec, kinds)
+        for column, kind in (kinds or {}).items():  # optional columns left out: blank
+            if column not in table.columns:
+                table[column] = _typed(pd.Series("", index=table.index, dtype=object), kind)
+        tables[name] = table
+        files[name] = str(Path(rel))
         hashes[str(Path(rel))] = sha256(file)
     for required in ("regions", "industries"):
         if required not in tables:

@@ -32,10 +32,12 @@ DEFAULT_OPTIONS: dict[str, dict[str, object]] = {
     "duplication": {},
     "duplication_neighbors": {"distance_km": 150.0, "same_group": True},
     "policy": {"max_industries": 0},
+    "resilience": {},
+    "pilot_bases": {"reach_km": 300.0},
 }
 DEFAULT_WEIGHTS: dict[str, float] = {"investment": 1.0, "coordination": 1.0, "transport": 1.0,
                                      "site_excess": 1.0, "overcapacity": 1.0,
-                                     "neighbor_pairs": 1.0}
+                                     "neighbor_pairs": 1.0, "pilot_bases": 1.0}
 
 
 def _sum_by(values: pd.Series, keys: list[pd.Series] | pd.Series) -> pd.Series:
@@ -58,6 +60,18 @@ def _downstream_use(c: Check, q_total: pd.Series) -> pd.Series:
         use = use.add(pd.Series(part).groupby(chain["upstream"].to_numpy()).sum(),
                       fill_value=0.0)
     return use
+
+
+def _contributed(c: Check, resource: str) -> pd.Series:
+    """What other families use of ``resource`` (uses.csv), summed per key: (region, item)
+    for talent, region for funding. Each contributing family's rules check its own rows."""
+    uses = c.results.get("uses")
+    if uses is None or not len(uses):
+        return pd.Series(dtype=float)
+    rows = uses[uses["resource"] == resource]
+    if resource == "funding":
+        return _sum_by(rows["amount"].astype(float), rows["region"])
+    return _sum_by(rows["amount"].astype(float), [rows["region"], rows["item"].astype(str)])
 
 
 # --------------------------------------------------------------------------- engine
@@ -224,14 +238,19 @@ def markets(c: Check) -> None:
 
 # --------------------------------------------------------------------------- talent
 def talent(c: Check) -> None:
-    """$\\sum_i n_{it} \\varphi_{ir} q_{ir} \\le P_{rt}$ for every (region, class) where some
-    candidate site needs that class ($P$ = 0 without a talent_supply.csv row)."""
+    """$\\sum_i n_{it} \\varphi_{ir} q_{ir} + \\sum_f u^f_{rt} \\le P_{rt}$ for every (region,
+    class) where some candidate site needs that class or another family uses it ($P$ = 0
+    without a talent_supply.csv row; $u^f$ from uses.csv, checked by its family)."""
     plan = c.plan.reset_index()
     need = c.data.table("talent_need")
     df = plan.merge(need, on="industry")
     df["per_unit"] = df["need"].astype(float) * df["talent_factor"]
     df = df[df["per_unit"] > 0]
     used = _sum_by(df["per_unit"] * df["capacity"], [df["region"], df["talent_class"]])
+    others = _contributed(c, "talent")  # pilot bases' researchers, from uses.csv
+    if len(others):
+        others.index = others.index.set_names(["region", "talent_class"])
+        used = others if not len(used) else used.add(others, fill_value=0.0)
     supply = c.data.table("talent_supply").set_index(["region", "talent_class"])["supply"]
     c.at_most("talent_within_supply", used,
               supply.astype(float).reindex(used.index, fill_value=0.0), "people")
@@ -239,14 +258,17 @@ def talent(c: Check) -> None:
 
 # --------------------------------------------------------------------------- funding
 def funding(c: Check) -> None:
-    """Per region: $\\sum_i \\mathrm{inv}_{ir} - \\text{fund}_r \\le B_r$; the fund paid
+    """Per region: $\\sum_i \\mathrm{inv}_{ir} + \\sum_f u^f_r - \\text{fund}_r \\le B_r$
+    ($u^f_r$: other families' spending, from uses.csv); the fund paid
     out: general $\\le (1-\\rho) F$, reserved $\\le \\rho F$; reserved money only for
     slow-return investment of the region. Fund received comes from funding.csv; it exists
     only when $F > 0$ (reserved only when $\\rho > 0$, in regions with slow-return sites)."""
     data, opts, plan = c.data, c.options, c.plan
     fund_total = float(opts["national_fund"])
     share = float(opts["slow_return_reserved_share"])
-    regions = [r for r in data.regions.index if r in set(plan.index.get_level_values(1))]
+    others = _contributed(c, "funding")  # pilot bases' setup, from uses.csv
+    regions = [r for r in data.regions.index
+               if r in set(plan.index.get_level_values(1)) or r in others.index]
     table = c.results.get("funding")
     if table is None:
         table = pd.DataFrame(columns=["region", "fund_general", "fund_reserved"])
@@ -268,7 +290,8 @@ def funding(c: Check) -> None:
               float("inf") if fund_total > 0 else 0.0, data.money)
     c.at_most("fund_reserved exists only for slow-return sites with a reserved share",
               reserved, may_reserve.map({True: float("inf"), False: 0.0}), data.money)
-    inv = _sum_by(plan["investment"], plan.index.get_level_values(1)).reindex(regions)
+    inv = _sum_by(plan["investment"], plan.index.get_level_values(1)).reindex(
+        regions, fill_value=0.0).add(others.reindex(regions, fill_value=0.0))
     budget = data.regions["funding_budget"].astype(float).reindex(regions)
     c.at_most("funding_within_budget", inv - general - reserved, budget, data.money)
     if fund_total > 0:
@@ -397,6 +420,112 @@ def policy(c: Check) -> None:
                "industries")
 
 
+# --------------------------------------------------------------------------- resilience
+def resilience(c: Check) -> None:
+    """Critical industries (critical = true) only, each rule where its column is given:
+    $\\sum_r x_{ir} \\ge h_i$ (min_hosts); $q_{ir} \\le \\beta_i Q_i$ on every candidate
+    site when $\\beta_i < 1$ (max_share); N-1 with $\\gamma_i > 0$ (n1_cover): for every
+    candidate site, $Q_i - q_{ir} \\ge \\gamma_i (D_i + \\sum_d a_{id} Q_d)$, the others
+    cover the share of final demand plus downstream use when region r is lost."""
+    data, plan = c.data, c.plan
+    ind = data.industries
+    critical = ind["critical"].astype("boolean").fillna(False).astype(bool)
+
+    def given(column: str) -> pd.Series:
+        if column not in ind.columns:
+            return pd.Series(dtype=float)
+        values = ind[column].astype(float)
+        return values[critical & values.notna()]
+
+    q_total = _national_capacity(c)
+    need = data.final_demand + _downstream_use(c, q_total)
+    hosts = c.hosts.groupby(level="industry", sort=False).sum().reindex(ind.index,
+                                                                        fill_value=0.0)
+    least = given("min_hosts")
+    c.at_least("resilience_min_hosts", hosts.reindex(least.index), least, "regions")
+    industry = plan.index.get_level_values("industry")
+    share = given("max_share")
+    share = share[share < 1]
+    at = plan[industry.isin(share.index)]
+    of = at.index.get_level_values("industry")
+    c.at_most("resilience_max_share", at["capacity"],
+              pd.Series(share.reindex(of).to_numpy() * q_total.reindex(of).to_numpy(),
+                        index=at.index), "capacity")
+    cover = given("n1_cover")
+    cover = cover[cover > 0]
+    at = plan[industry.isin(cover.index)]
+    of = at.index.get_level_values("industry")
+    c.at_least("resilience_n1_cover",
+               pd.Series(q_total.reindex(of).to_numpy() - at["capacity"].to_numpy(),
+                         index=at.index),
+               pd.Series(cover.reindex(of).to_numpy() * need.reindex(of).to_numpy(),
+                         index=at.index), "capacity")
+
+
+# --------------------------------------------------------------------------- pilot bases
+def pilot_bases(c: Check) -> None:
+    """Research-intensive industries (industries.csv research_field) host only near an open
+    base: $x_{ir} \\le \\sum_{b \\in B_{ir}} \\text{opens}_b$, $B_{ir}$ the bases of the
+    field in the same group as r or at most $\\rho_i$ km away (great circle; pilot_reach_km,
+    blank: option reach_km). Every base of a needed field has a row in the results'
+    pilot_bases.csv with opened 0 or 1. Its uses in uses.csv are exactly
+    $\\nu_b \\text{opens}_b$ people of its class in its region and $F^{pilot}_b
+    \\text{opens}_b$ money there; term pilot_bases $= \\sum_b F^{pilot}_b \\text{opens}_b$."""
+    data, plan = c.data, c.plan
+    ind = data.industries
+    field = ind["research_field"].dropna()
+    reach = ind["pilot_reach_km"].astype(float).fillna(float(c.options["reach_km"]))
+    bases = data.table("pilot_bases").set_index("id")
+    needed = bases[bases["field"].isin(set(field))]
+    written = c.results.get("pilot_bases")
+    if written is None:
+        written = pd.DataFrame(columns=["base", "opened"])
+        if len(needed):
+            c.violation("pilot_bases.csv", None, 0.0, "the results lack pilot_bases.csv (which "
+                        "bases open), so the access rows cannot be checked")
+    opened = written.set_index("base")["opened"].astype(float)
+    c.count(len(needed))
+    for b in needed.index:
+        if b not in opened.index:
+            c.violation("opens", b, 1.0, "a base of a needed field has no row in the results")
+    for b, v in opened.items():
+        if b not in needed.index:
+            c.violation("opens", b, abs(v), "a row for a base of no needed field")
+        elif v not in (0.0, 1.0):
+            c.violation("opens", b, abs(v - round(v)), "opened must be 0 or 1")
+    opened = opened.reindex(needed.index, fill_value=0.0)
+    group = data.regions["group"]
+    sites = plan[plan.index.get_level_values("industry").isin(field.index)]
+    access, lhs = {}, {}
+    for (i, r), x in sites["hosted"].items():
+        mine = needed[needed["field"] == field[i]]
+        km = data.great_circle_km([r] * len(mine), list(mine["region"]))
+        near = (km <= float(reach[i])) | (group.reindex(mine["region"]).to_numpy() == group[r])
+        access[(i, r)] = float(opened.reindex(mine.index[near]).sum())
+        lhs[(i, r)] = float(x)
+    c.at_most("pilot_bases_access", pd.Series(lhs, dtype=float),
+              pd.Series(access, dtype=float), "")
+    talent = needed[needed["talent_need"].astype(float).fillna(0.0) > 0]
+    expected_talent = _sum_by(talent["talent_need"].astype(float) * opened.reindex(talent.index),
+                              [talent["region"], talent["talent_class"].astype(str)])
+    expected_money = _sum_by(needed["fixed_cost"].astype(float) * opened, needed["region"])
+    uses = c.results.get("uses")
+    uses = uses[uses["family"] == "pilot_bases"] if uses is not None else pd.DataFrame(
+        columns=["resource", "region", "item", "amount"])
+    for resource, expected, keys in (("talent", expected_talent, ["region", "item"]),
+                                     ("funding", expected_money, ["region"])):
+        rows = uses[uses["resource"] == resource]
+        got = _sum_by(rows["amount"].astype(float),
+                      [rows[k].astype(str) for k in keys] if len(keys) > 1 else rows["region"])
+        index = expected.index.union(got.index)
+        got, expected = got.reindex(index, fill_value=0.0), expected.reindex(index,
+                                                                             fill_value=0.0)
+        unit = "people" if resource == "talent" else data.money
+        c.at_most(f"uses {resource}", got, expected, unit)
+        c.at_least(f"uses {resource}", got, expected, unit)
+    c.term("pilot_bases", float((needed["fixed_cost"].astype(float) * opened).sum()))
+
+
 RULES = {
     "capacity": capacity,
     "chain_coordination": chain_coordination,
@@ -407,4 +536,6 @@ RULES = {
     "duplication": duplication,
     "duplication_neighbors": duplication_neighbors,
     "policy": policy,
+    "resilience": resilience,
+    "pilot_bases": pilot_bases,
 }
