@@ -169,7 +169,7 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     opts = (options or SolverOptions()).resolved(inst.settings["solver"])
     opts = replace(opts, time_limit=opts.time_limit or STAGE_SECONDS, log_file=None,
                    verbose=False)
-    hard = build_model(inst, families)
+    hard = build_model(inst, families, scenarios=[])  # explains the deterministic model
     names = [f.name for f in hard.families]
     if relax is None:
         relax = [f.name for f in hard.families if f.limits]

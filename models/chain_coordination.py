@@ -129,7 +129,7 @@ def build(b: pyo.Block, ctx: Context) -> None:
     arcs = b._arcs = flow_arcs(ctx)
     keys = list(zip(arcs["good"], arcs["from"], arcs["to"], strict=True))
     b.flow = pyo.Var(keys, within=pyo.NonNegativeReals, dense=False)
-    q = ctx.capacity
+    q = ctx.activity  # capacity; a scenario's production with supply-shock scenarios
     sites = ctx.sites
     inflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     outflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
@@ -204,6 +204,7 @@ FAMILY = Family(
     report=report,
     site_bounds=site_bounds,
     requires=("chain",),
+    stage=2,
     columns={"industries": (
         ColumnSpec("chain_nearest", "int", "chain_coordination: arcs from a region to its k "
                    "nearest regions for this industry's output (blank: the family's option "

@@ -147,6 +147,8 @@ FAMILY = Family(
     limit_source=limit_source,
     report=report,
     requires=("markets",),
+    stage=2,
+    demand=("markets_demand_met",),
     options=(
         Option("cost_per_unit_km", float, 0.0, "transport cost per unit shipped per km, "
                "where industries.csv gives no transport_cost", unit="money/(capacity*km)",

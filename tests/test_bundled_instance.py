@@ -42,6 +42,6 @@ def test_every_family_is_active_and_reported(result):
     assert all(f["active"] for f in summary["families"])
     assert set(result.tables["objective"]["term"]) == {
         "investment", "coordination", "transport", "site_excess", "overcapacity",
-        "neighbor_pairs"}
+        "neighbor_pairs", "input_cost"}  # input_cost: 0, inputs.csv gives no price
     assert len(summary["instance"]["files"]) == 11  # instance.toml and 10 tables
     assert summary["software"]["solver"].startswith("HiGHS")

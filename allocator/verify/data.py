@@ -31,7 +31,8 @@ from allocator.settings import ENGINE_SECTIONS
 
 #: columns that built-in families add to the built-in tables (their ColumnSpecs live with
 #: the families, which import Pyomo), with their kinds
-FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {"chain_nearest": "int"}}
+FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {"chain_nearest": "int"},
+                                             "inputs": {"price": "float"}}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
