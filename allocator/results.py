@@ -249,7 +249,9 @@ def _summary(result: Result) -> dict[str, Any]:
     inst = built.instance
     return {
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
-                     "files": dict(sorted(inst.hashes.items()))},
+                     "files": dict(sorted(inst.hashes.items())),
+                     # the file each table was read from ([tables], --table NAME=PATH)
+                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"}},
         "status": outcome.status,
         "termination": outcome.termination,
         "objective": outcome.objective,

@@ -345,7 +345,6 @@ def stochastic_summary(built: BuiltModel, tables: dict[str, pd.DataFrame]) -> di
     expected = float((sc["probability"] * sc["total_cost"]).sum())
     return {
         "risk": settings["risk"], "cvar_alpha": settings["cvar_alpha"],
-        "shocks_file": built.instance.file_of("shocks"),
         "second_stage": [f.name for f in built.families if f not in built.first_stage],
         "unmet_penalty": settings["unmet_penalty"],
         "scenarios": [{"name": s.name, "probability": s.probability, "shocks": s.describe()}

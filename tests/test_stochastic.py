@@ -327,3 +327,14 @@ def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
         if s.kind in ("constraint", "variable") and s.name not in ("scenario_term",):
             assert s.name.replace("_", r"\_") in stochastic.__doc__ or s.name in (
                 stochastic.__doc__ or ""), s.name
+
+
+def test_report_shows_expected_and_worst_case(tiny: Path, tmp_path: Path) -> None:
+    from allocator.report import write_report
+
+    result = _solve(tiny)
+    out = result.write(tmp_path / "res")
+    page, _ = write_report(out, tmp_path / "report.html")
+    text = Path(page).read_text(encoding="utf-8")
+    assert "Supply shocks: expected and worst case" in text
+    assert "worst case: a_offline" in text

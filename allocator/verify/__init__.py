@@ -284,11 +284,10 @@ def verify(instance: str | Path, results: str | Path,
     hooks, extra_tables = _family_hooks(active, family_files, report)
     data = read_instance(instance, extra_tables)
     report.instance = data.path
-    stochastic = summary.get("stochastic")
-    if stochastic:
-        from allocator.verify.scenarios import load_shocks
+    from allocator.verify.scenarios import load_named_tables
 
-        load_shocks(data, summary)
+    load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
     if not summary.get("has_plan") or "allocation" not in res.tables:

@@ -41,16 +41,24 @@ ENGINE = "(engine)"
 NATIONAL = "(national)"
 
 
-def load_shocks(data: InstanceData, summary: dict[str, Any]) -> None:
-    """Read the shocks file the solve used (summary.json) when the folder's own files do not
-    name it (``--table shocks=PATH``)."""
+def load_named_tables(data: InstanceData, summary: dict[str, Any]) -> None:
+    """Read the tables from the files the solve read them from (summary.json ``tables``),
+    where they differ from the folder's own (``--table NAME=PATH``)."""
     from allocator.schema import TABLES
+    from allocator.verify.data import FAMILY_COLUMNS
 
-    rel = (summary.get("stochastic") or {}).get("shocks_file")
-    if rel and "shocks" not in data.tables and (data.path / rel).is_file():
-        data.tables["shocks"] = read_table(data.path / rel, TABLES["shocks"])
-        data.files["shocks"] = rel
+    for name, rel in (summary.get("instance", {}).get("tables") or {}).items():
+        spec = TABLES.get(name)
+        if spec is None or data.files.get(name) == rel or not (data.path / rel).is_file():
+            continue
+        data.tables[name] = read_table(data.path / rel, spec, FAMILY_COLUMNS.get(name))
+        if name in data.files:  # the folder's own file was not what the solve read
+            data.hashes.pop(data.files[name], None)
+        data.files[name] = rel
         data.hashes[rel] = sha256(data.path / rel)
+    for name in ("regions", "industries", "chain"):  # restated data derived from tables
+        data.__dict__.pop(name, None)
+    data.__dict__.pop("final_demand", None)
 
 
 def scenarios(data: InstanceData) -> list[tuple[str, float, dict[tuple[str, str], float]]]:
@@ -141,9 +149,9 @@ def check(run: _Run, second: list[dict[str, Any]], options_of: Any) -> None:
         rows = prod[prod["scenario"].astype(str) == name]
         made = rows.set_index(["industry", "region"])["production"].astype(float)
         missing = plan.index.difference(made.index)
-        for idx in missing:
-            engine.violation("production", idx, 0.0, "scenario_production.csv has no row for "
-                             "this candidate site")
+        for idx in missing[(plan.loc[missing, "capacity"] > 0).to_numpy()]:
+            engine.violation("production", idx, float(plan.at[idx, "capacity"]),
+                             "scenario_production.csv has no row for this site with capacity")
         made = made.reindex(plan.index, fill_value=0.0)
         avail = pd.Series([factors.get(("availability", r), 1.0)
                            for r in plan.index.get_level_values(1)], index=plan.index)
