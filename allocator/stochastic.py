@@ -376,26 +376,43 @@ def render_stochastic(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
     return "\n".join(lines)
 
 
-def solve_stochastic(built: BuiltModel, options: Any, *, fixed: BuiltModel | None = None
-                     ) -> Any:
-    """Solve the deterministic equivalent (no heuristic start: it knows one scenario only;
-    no shadow prices: a dual of a scenario row is a probability-weighted price). The pre-solve
-    checks of the first-stage families run first (a second-stage shortage is unmet demand,
-    not infeasibility). ``fixed``: a solved model whose first-stage decisions (hosts,
-    capacity) are fixed here (EEV). Returns a :class:`allocator.results.Result`."""
+def solve_stochastic(built: BuiltModel, options: Any, *, start: bool = False) -> Any:
+    """Solve the deterministic equivalent. No heuristic first plan (it knows one scenario
+    only) and no shadow prices (a dual of a scenario row is a probability-weighted price).
+    The pre-solve checks of the first-stage families run first (a second-stage shortage is
+    unmet demand, not infeasibility). ``start``: the values the model's variables hold (e.g.
+    a solve with the first stage fixed, :func:`fix_first_stage`) are given to HiGHS as its
+    first plan. Returns a :class:`allocator.results.Result`."""
+    import numpy as np
+    from pyomo.common.errors import InfeasibleConstraintException
+
     from allocator.checks import run_checks
     from allocator.results import collect
-    from allocator.solve import presolve_infeasible, solve_model
+    from allocator.solve import (
+        compile_model,
+        infeasible_before_solving,
+        presolve_infeasible,
+        solve_model,
+    )
 
-    if fixed is not None:
-        fix_first_stage(built, fixed)
     names = [f.name for f in built.first_stage]
     failures = run_checks(built.instance, names, set())
-    outcome = presolve_infeasible(len(failures)) if failures else solve_model(built.model,
-                                                                               options)
+    if failures:
+        outcome = presolve_infeasible(len(failures))
+    else:
+        try:
+            form = compile_model(built.model)
+        except InfeasibleConstraintException as exc:
+            outcome = infeasible_before_solving(exc, 0.0)
+        else:
+            x = None
+            if start:
+                x = np.array([0.0 if v.value is None else float(v.value)
+                              for v in form.columns])
+            outcome = solve_model(built.model, options, form=form, start=x)
     first = outcome.first_incumbent
-    if first is not None:  # no start is made: the first plan is HiGHS's own
-        first.setdefault("source", "highs")
+    if first is not None:  # no heuristic start: the first plan is HiGHS's own or the start
+        first.setdefault("source", "plan" if start else "highs")
         first.setdefault("seconds_from_compile", first.get("seconds", 0.0))
     if outcome.status == "infeasible" and not failures:
         outcome.message = ("infeasible: the first-stage limits conflict (unmet demand in a "
@@ -404,13 +421,31 @@ def solve_stochastic(built: BuiltModel, options: Any, *, fixed: BuiltModel | Non
     return collect(built, outcome, options)
 
 
-def fix_first_stage(built: BuiltModel, source: BuiltModel) -> None:
-    """Fix hosts and capacity of ``built`` to the solved values of ``source`` (same sites)."""
+def fix_first_stage(built: BuiltModel, source: BuiltModel) -> list[tuple[Any, Any, Any]]:
+    """Hold hosts and capacity of ``built`` at the solved values of ``source`` (same sites)
+    by setting both bounds (not ``fix``: a fixed row would be checked exactly, before HiGHS's
+    tolerances, and solver noise would make it infeasible). Returns the original bounds, for
+    :func:`release_first_stage`."""
     m, src = built.model, source.model
+    saved: list[tuple[Any, Any, Any]] = []
     for key, var in m.hosts.items():
-        var.fix(round(pyo.value(src.hosts[key])))
+        saved.append((var, *var.bounds))
+        value = float(round(pyo.value(src.hosts[key])))
+        var.setlb(value)
+        var.setub(value)
     for key, var in m.capacity.items():
+        saved.append((var, *var.bounds))
+        lb, ub = var.bounds
         value = float(pyo.value(src.capacity[key]))
-        lb, ub = var.lb, var.ub
-        var.fix(min(max(value, lb if lb is not None else value), ub if ub is not None
-                    else value))
+        value = min(max(value, lb if lb is not None else value), ub if ub is not None
+                    else value)
+        var.setlb(value)
+        var.setub(value)
+    return saved
+
+
+def release_first_stage(saved: list[tuple[Any, Any, Any]]) -> None:
+    """Restore the bounds :func:`fix_first_stage` changed."""
+    for var, lb, ub in saved:
+        var.setlb(lb)
+        var.setub(ub)

@@ -10,6 +10,8 @@ Programming*, ch. 4):
   $\bar f = \sum_s \rho_s f_s$ (:func:`allocator.scenarios.expected_scenario`);
 * EEV, the expected result of using EV's plan: the stochastic model with EV's first stage
   (hosts, capacity) fixed, each scenario's production, flows and unmet demand re-optimized;
+  its plan is then RP's first incumbent (a MIP start), so that RP is never worse than EEV
+  even when RP stops at its time limit;
 * WS, wait-and-see: each scenario solved alone, as if it were known in advance, weighted by
   its probability.
 
@@ -108,7 +110,7 @@ def stochastic_value(instance: Instance, options: Any, families: list[str] | Non
     from allocator.build import build_model
     from allocator.scenarios import expected_scenario, scenarios_of
     from allocator.solve import SolverOptions
-    from allocator.stochastic import solve_stochastic
+    from allocator.stochastic import fix_first_stage, release_first_stage, solve_stochastic
 
     scenarios = scenarios_of(instance)
     if not scenarios:
@@ -118,30 +120,42 @@ def stochastic_value(instance: Instance, options: Any, families: list[str] | Non
     opts = (options or SolverOptions()).resolved(inst.settings["solver"])
     out = StochasticValue(None, None, None, None)
 
-    def run(name: str, scen: list[Any], fixed: Any = None) -> tuple[Any, Any]:
-        t0 = time.perf_counter()
-        built = build_model(inst, families, scenarios=scen)
-        result = solve_stochastic(built, opts, fixed=fixed)
+    def record(name: str, built: Any, result: Any, t0: float) -> None:
         o = result.outcome
         hosts = (round(sum(pyo.value(v) for v in built.model.hosts.values()))
                  if o.has_solution else 0)
         out.solves.append(Solve(name, o.status, o.objective, o.bound, o.gap,
                                 time.perf_counter() - t0, hosts))
+
+    def run(name: str, scen: list[Any]) -> tuple[Any, Any]:
+        t0 = time.perf_counter()
+        built = build_model(inst, families, scenarios=scen)
+        result = solve_stochastic(built, opts)
+        record(name, built, result, t0)
         return built, result
 
-    _, rp = run("RP", scenarios)
-    out.rp = rp.objective
     ev_built, ev = run("EV", [expected_scenario(scenarios)])
     out.ev = ev.objective
+    t0 = time.perf_counter()
+    rp_built = build_model(inst, families, scenarios=scenarios)
+    warm = False
     if ev.outcome.has_solution:
-        _, eev = run("EEV", scenarios, fixed=ev_built)
+        saved = fix_first_stage(rp_built, ev_built)
+        eev = solve_stochastic(rp_built, opts)
+        record("EEV", rp_built, eev, t0)
         out.eev = eev.objective
-    ws = 0.0
+        release_first_stage(saved)
+        warm = eev.outcome.has_solution  # EEV's plan is a plan of RP: its first incumbent
+        t0 = time.perf_counter()
+    rp = solve_stochastic(rp_built, opts, start=warm)
+    record("RP", rp_built, rp, t0)
+    out.rp = rp.objective
+    ws: float | None = 0.0
     for sc in scenarios:
         _, alone = run(f"WS:{sc.name}", [replace(sc, probability=1.0)])
-        if alone.objective is None:
+        if alone.objective is None or ws is None:
             ws = None
-            break
+            continue
         ws += sc.probability * alone.objective
     out.ws = ws
     return out

@@ -53,6 +53,10 @@ than $N_{ut}$ into $t$ can move less at no extra cost (arc costs are non-negativ
 output only loosens the sites' capacity rows), and a site that does not host has no output.
 It is the chain's counterpart of ``markets_ship_within_host``, the strong linking of
 facility location.
+
+A second-stage family (``stage = 2``): $q_{dt}$ in the inflow row is ``ctx.activity``, the
+capacity in a deterministic run and a scenario's production with supply-shock scenarios
+(where the valid inequalities are left out).
 """
 
 from __future__ import annotations

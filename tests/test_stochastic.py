@@ -299,7 +299,7 @@ def test_cli_table_option_and_exit_code(tiny: Path, tmp_path: Path) -> None:
     v = json.loads(numbers.read_text())
     assert v["VSS"] == pytest.approx(v["EEV"] - v["RP"]) and v["VSS"] >= -1e-6
     assert v["EVPI"] == pytest.approx(v["RP"] - v["WS"]) and v["EVPI"] >= -1e-6
-    assert [s["name"] for s in v["solves"]] == ["RP", "EV", "EEV", "WS:base", "WS:a_offline"]
+    assert [s["name"] for s in v["solves"]] == ["EV", "EEV", "RP", "WS:base", "WS:a_offline"]
 
 
 def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
