@@ -214,6 +214,13 @@ class BuiltModel:
         """The families built once on ``model.family`` (all of them without scenarios)."""
         return [f for f in self.families if f.name in self.model.families]
 
+    @property
+    def sites(self) -> pd.DataFrame:
+        """The candidate sites of the model, $S$: the instance's less the pairs left out
+        (``pruned``), with ``capacity_max`` tightened (what ``Context.sites`` returns)."""
+        derived = getattr(self.model, "_sites", None)
+        return self.instance.sites if derived is None else derived
+
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
                  "unit: people, money, capacity, input units)", "penalty per unit",

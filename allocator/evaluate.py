@@ -147,11 +147,18 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
 def fix_plan(built: BuiltModel, plan: pd.DataFrame) -> list[dict[str, str]]:
     """Fix hosts (and capacity where given) to ``plan``; candidate sites not in the plan do
     not host. A bound the plan breaks (a kept plant closed, a must-host pair left out) is
-    relaxed so that the plan can be costed, and returned."""
+    relaxed so that the plan can be costed, and returned. A plan that hosts a pair the model
+    left out (``built.pruned``: it can never host) cannot be fixed: ValueError (``evaluate``
+    builds without pruning, so there every candidate pair is in the model)."""
     m, inst = built.model, built.instance
-    sites = inst.sites
+    sites = built.sites
     keep = inst.settings["sites"]["brownfield"] == "keep"
     given = plan.set_index(["industry", "region"])
+    hosted_pairs = given.index[given["hosted"].astype(bool).to_numpy()]
+    outside = [s for s in hosted_pairs if s not in sites.index]
+    if outside:
+        raise ValueError(f"the plan hosts pairs the model left out as never able to host: "
+                         f"{outside[:5]} (see BuiltModel.pruned; build with prune=False)")
     broken = []
     for site in sites.index:
         hosted = bool(given.at[site, "hosted"]) if site in given.index else False
@@ -188,7 +195,9 @@ def evaluate(instance: Instance, plan_path: str | Path, options: SolverOptions |
 
     plan = read_plan(instance, plan_path)
     soft = [f.name for f in instance.active_families if f.limits]
-    built = build_model(instance, soft=soft, soft_penalty=penalty)
+    # no pruning: the plan may host any pair the input allows, and what it breaks is reported
+    # as a shortfall of the limit, not hidden by leaving the pair out
+    built = build_model(instance, soft=soft, soft_penalty=penalty, prune=False)
     broken = fix_plan(built, plan)
     result = allocator.solve(built, options)
     path = Path(plan_path).resolve()

@@ -169,7 +169,10 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     opts = (options or SolverOptions()).resolved(inst.settings["solver"])
     opts = replace(opts, time_limit=opts.time_limit or STAGE_SECONDS, log_file=None,
                    verbose=False)
-    hard = build_model(inst, families, scenarios=[])  # explains the deterministic model
+    # the plain formulation (no valid inequalities, no pruning): its LP relaxation is the one
+    # whose IIS names the planner's rows; the cuts would only add rows of their own to it;
+    # deterministic (scenarios=[]) even when the instance has shocks.csv
+    hard = build_model(inst, families, strengthen=False, scenarios=[])
     names = [f.name for f in hard.families]
     if relax is None:
         relax = [f.name for f in hard.families if f.limits]

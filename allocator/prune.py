@@ -23,9 +23,11 @@ The engine then
   scale $m_i$: hosting it is infeasible, so $x_{ir} = 0$ in every plan. This is repeated until
   nothing changes (leaving out upstream sites can leave a downstream site without a
   supplier);
-* never leaves out a must-host or a kept brownfield site: when such a site cannot reach its
-  minimum scale (or its existing capacity) the instance is contradictory, reported as an
-  input error naming the ``sites.csv`` row and the limit that forbids it.
+* never leaves out a must-host or a kept brownfield site, and never tightens its maximum
+  below what it must hold (its minimum scale, or its existing capacity): such a site keeps
+  its input maximum, so a contradiction between it and a limit stays in the model as an
+  infeasible limit row, answered like any other infeasibility (exit 4, ``allocator
+  explain`` naming the input rows in conflict) rather than hidden in a bound.
 
 Families whose limits are softened (``--soft``) contribute no bound: their limits may be
 exceeded. Every pair left out is reported (``BuiltModel.pruned``, the result table
@@ -40,8 +42,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-
-from allocator.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from allocator.data import Instance
@@ -97,10 +97,12 @@ def derive_sites(instance: Instance, families: list[Family], *, must_host: bool 
         must = sites["must_host"].to_numpy(bool) & must_host
         # what a must-host or kept brownfield site has to reach (others: nothing)
         required = np.where(brown & keep, existing, np.where(must, scale, -np.inf))
+        # a site that must hold more than a limit allows: left to the model (infeasible,
+        # explained by allocator.explain in the terms of the limit's input rows)
         conflict = bound < required - _tolerance(required)
-        if conflict.any():
-            raise InputError(_conflicts(instance, sites[conflict], bound[conflict],
-                                        who[conflict], why[conflict], keep))
+        original = sites["capacity_max"].to_numpy(float)
+        bound = np.where(conflict, original, bound)
+        who = np.where(conflict, "", who)
         cannot = ~brown & ~must & (bound < scale - _tolerance(scale))
         if not cannot.any():
             sites["capacity_max"] = np.maximum(bound, 0.0)
@@ -121,25 +123,6 @@ def no_pruning(instance: Instance) -> DerivedSites:
     sites = instance.sites.copy()
     sites["limited_by"] = ""
     return DerivedSites(sites, pd.DataFrame(columns=PRUNED_COLUMNS))
-
-
-def _conflicts(instance: Instance, sites: pd.DataFrame, bound: np.ndarray, who: np.ndarray,
-               why: np.ndarray, keep: bool) -> list[Problem]:
-    problems = []
-    file = instance.file_of("sites")
-    for k, ((i, r), row) in enumerate(sites.iterrows()):
-        if row["brownfield"] and keep:
-            column, value = "existing_capacity", row["existing"]
-            what = (f"the existing capacity of {i} in {r} ({value:g}) must be kept "
-                    "(sites.brownfield = 'keep')")
-        else:
-            column, value = "must_host", "true"
-            what = (f"{r} must host {i} at its minimum scale ({row['min_scale']:g} or more)")
-        problems.append(Problem(
-            file, f"{what}, but the {who[k]} limits allow at most {max(bound[k], 0):g} there "
-                  f"({why[k]}). Fix the data, or soften that family (--soft {who[k]}).",
-            row=int(row["row"]) or None, column=column, value=value))
-    return problems
 
 
 def tightest(frame: pd.DataFrame) -> pd.DataFrame:

@@ -100,7 +100,8 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
         j = cols.get(id(m.capacity[s]))
         if j is not None:
             if q < lower[j] - 1e-9 or q > upper[j] + 1e-9:
-                return None, None, f"capacity of {s[0]} in {s[1]} outside its bounds"
+                return None, None, (f"capacity {q:g} of {s[0]} in {s[1]} outside "
+                                    f"[{lower[j]:g}, {upper[j]:g}], what its limits allow")
             lower[j] = upper[j] = q
     fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     opts = replace(options, time_limit=min(seconds, options.time_limit or seconds),
@@ -133,6 +134,9 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
     if problems:
         raise InputError(problems)
     sites = set(built.instance.sites.index)
+    modelled = set(built.sites.index)
+    why_pruned = {(p.industry, p.region): f"{p.family}: {p.reason}"
+                  for p in built.pruned.itertuples()}
     hosts: dict[Site, int] = {}
     capacity: dict[Site, float] = {}
     for k, row in df.iterrows():
@@ -149,6 +153,13 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
                                     value=s[1]))
             continue
         hosted = row.get("hosted", "").strip().lower()
+        if s not in modelled:  # left out of the model: it can never host (allocator.prune)
+            if hosted not in ("0", "false", "no"):
+                problems.append(Problem(name, "this pair can never host, so a plan hosting "
+                                        f"it cannot be completed ({why_pruned.get(s, '')}; "
+                                        "see pruned.csv)", row=line, column="region",
+                                        value=s[1]))
+            continue
         if hosted in ("", "1", "true", "yes"):
             hosts[s] = 1
         elif hosted in ("0", "false", "no"):
@@ -209,8 +220,8 @@ class _Resources:
     def __init__(self, built: BuiltModel) -> None:
         inst = built.instance
         names = {f.name for f in built.families} - set(built.soft_rows["family"])
-        self.sites = inst.sites
-        self.brown: dict[Site, bool] = inst.sites["brownfield"].to_dict()
+        self.sites = built.sites  # the model's candidates: pruned pairs can never host
+        self.brown: dict[Site, bool] = self.sites["brownfield"].to_dict()
         self.talent: dict[tuple[str, str], float] = {}
         self.talent_use: dict[Site, list[tuple[str, float]]] = {}
         if "talent" in names and inst.has("talent_need"):
@@ -396,7 +407,7 @@ class _Greedy:
     def __init__(self, built: BuiltModel) -> None:
         inst = built.instance
         self.instance = inst
-        sites = inst.sites
+        sites = built.sites
         self.res = _Resources(built)
         self.cap: dict[Site, float] = {}
         self.free: dict[Site, float] = {}  # output not yet promised to a destination
@@ -577,7 +588,7 @@ def greedy_hosting(built: BuiltModel) -> _Greedy:
     """Hosted sites and their capacities (``.cap``), by the greedy of the module
     docstring."""
     inst = built.instance
-    sites = inst.sites
+    sites = built.sites
     keep = inst.settings["sites"]["brownfield"] == "keep"
     g = _Greedy(built)
     forced = []

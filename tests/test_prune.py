@@ -10,7 +10,6 @@ import pytest
 from support import capacity, hosted, solve
 
 import allocator
-from allocator.errors import InputError
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
@@ -96,32 +95,34 @@ def test_softened_talent_prunes_nothing(tiny):
     assert r.objective == pytest.approx(25.0)
 
 
-def test_a_must_host_pair_that_cannot_host_is_an_input_error(tiny):
+def test_a_must_host_pair_beyond_its_talent_stays_an_explained_infeasibility(tiny):
+    # B must host nev (min scale 4) but its 3 engineers allow at most 3 units: pruning must
+    # not hide this in a bound (or turn it into an input error); the model stays infeasible
+    # and the answer is the ordinary one: exit 4, the talent row of B named by explain.
     folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED, sites="""
         industry,region,must_host
         nev,B,true
     """)
-    with pytest.raises(InputError) as err:
-        allocator.build_model(allocator.load_instance(folder))
-    (problem,) = err.value.problems
-    assert (problem.file, problem.row, problem.column) == ("sites.csv", 2, "must_host")
-    assert "talent" in problem.message and "at most 3" in problem.message
-    # the command line: exit 2, file, row, column, value
+    built = allocator.build_model(allocator.load_instance(folder))
+    assert ("nev", "B") in built.model.hosts and len(built.pruned) == 0
+    assert built.sites.at[("nev", "B"), "limited_by"] == ""  # its maximum is not tightened
     done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder)],
                           capture_output=True, text=True, check=False)
-    assert done.returncode == 2
-    assert "sites.csv, row 2, column 'must_host'" in done.stderr
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "talent_supply.csv row 3 (B, engineers)" in done.stdout + done.stderr
 
 
-def test_kept_existing_capacity_beyond_the_talent_is_an_input_error(tiny):
+def test_kept_existing_capacity_beyond_the_talent_is_infeasible_not_pruned(tiny):
     folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED, sites="""
         industry,region,existing_capacity
         nev,B,5
     """)
-    with pytest.raises(InputError) as err:
-        allocator.build_model(allocator.load_instance(folder))
-    (problem,) = err.value.problems
-    assert (problem.row, problem.column, problem.value) == (2, "existing_capacity", 5.0)
+    built = allocator.build_model(allocator.load_instance(folder))
+    assert built.model.capacity["nev", "B"].lb == pytest.approx(5)
+    r = allocator.solve(built, allocator.SolverOptions(mip_gap=0.0))
+    assert r.status == "infeasible"
+    assert any("talent_supply.csv row 3 (B, engineers)" in m
+               for m in r.explanation.relaxations["message"])
 
 
 def test_a_downstream_site_without_a_supplier_in_reach_is_left_out(tiny):
