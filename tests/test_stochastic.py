@@ -338,3 +338,35 @@ def test_report_shows_expected_and_worst_case(tiny: Path, tmp_path: Path) -> Non
     text = Path(page).read_text(encoding="utf-8")
     assert "Supply shocks: expected and worst case" in text
     assert "worst case: a_offline" in text
+
+
+def test_pruning_never_removes_a_site_a_scenario_can_use(tmp_path: Path) -> None:
+    # One site (A), minimum scale 8 = demand; it needs 1 unit of input k per unit, and k's
+    # import cap is 5 (no domestic supply). Deterministic: the supply limit caps the site at
+    # 5 < 8, so pruning leaves it out and nothing can meet demand: infeasible. With scenarios
+    # the supply limit bounds production, not capacity: pruning uses only first-stage
+    # limits, the site stays, and the plan builds 8 (10 + 8 = 18). base (p = 0.5): 5 run, 3
+    # unmet at 50 = 150; boom (p = 0.5, cap x2 = 10): all 8 run. Expected: 18 + 75 = 93.
+    tables = dict(INPUT_TABLES, industries="""
+    id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
+    cell,Cells,8,8,1,10,1
+    """, inputs="""
+    id,name,import_cap
+    k,Key input,5
+    """, shocks="""
+    scenario,probability,kind,target,factor
+    base,0.5,,,
+    boom,0.5,import_cap,k,2
+    """)
+    folder = write_instance(tmp_path / "prune", PENALTY, **tables)
+    inst = allocator.load_instance(folder)
+    det_built = allocator.build_model(inst, ["supply"], scenarios=[])
+    assert len(det_built.pruned) == 1
+    det = allocator.solve(det_built, allocator.SolverOptions(mip_gap=0.0))
+    assert det.status == "infeasible"
+    built = allocator.build_model(inst, ["supply"])
+    assert len(built.pruned) == 0
+    res = verified(folder, allocator.solve(built, allocator.SolverOptions(mip_gap=0.0)))
+    assert res.objective == pytest.approx(93.0)
+    unmet = res.tables["scenario_unmet"].set_index("scenario")["unmet"]
+    assert unmet["base"] == pytest.approx(3.0) and unmet["boom"] == pytest.approx(0.0)
