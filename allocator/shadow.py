@@ -24,9 +24,12 @@ host: that needs a new solve. Rows that only involve hosting decisions (focus li
 floors) become constants once hosting is fixed and have no shadow price (blank). Where the LP
 is degenerate, the dual is not unique and HiGHS returns one valid choice.
 
-The re-solve keeps the plan as it is (the variables keep their MIP values); its objective is
-recorded in ``summary.json`` (``shadow_prices.lp_objective``): with a MIP gap it may be slightly
-below the plan's, the continuous part being re-optimized for the same hosting.
+The LP is the plain formulation's (no valid inequalities, no pruning: ``build_model(...,
+prune=False, strengthen=False)``), so that each limit's dual sits on its own row rather than on
+a cut or a site maximum derived from it. The re-solve keeps the plan as it is (the variables
+keep their MIP values); its objective is recorded in ``summary.json``
+(``shadow_prices.lp_objective``): with a MIP gap it may be slightly below the plan's, the
+continuous part being re-optimized for the same hosting.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from pyomo.common.errors import InfeasibleConstraintException
 
-from allocator.build import BuiltModel
+from allocator.build import BuiltModel, build_model
 from allocator.solve import SolverOptions, compile_model, make_highs, run_highs
 
 if TYPE_CHECKING:
@@ -75,18 +78,21 @@ def resolve_with_hosting_fixed(built: BuiltModel, options: SolverOptions | None 
     is changed. Call it after a solve that loaded a plan into ``built.model``.
     """
     start = time.perf_counter()
-    model = built.model
+    plan = {var.name: var.value for var in built.model.component_data_objects(
+        pyo.Var, descend_into=True) if var.is_integer() or var.is_binary()}
+    if any(v is None for v in plan.values()):
+        return LpDuals("no_plan", None, message="the model holds no plan")
+    # the plain twin of a built model; a bare Pyomo model (tests) is used as it is
+    model = _plain(built).model if isinstance(built, BuiltModel) else built.model
     fixed: list[Any] = []
     values: list[tuple[Any, float | None]] = []
     try:
         for var in model.component_data_objects(pyo.Var, descend_into=True):
-            if var.is_integer() or var.is_binary():
-                if var.value is None:
-                    return LpDuals("no_plan", None, message="the model holds no plan")
-                if not var.fixed:
-                    values.append((var, var.value))
-                    var.fix(float(round(var.value)))
-                    fixed.append(var)
+            if (var.is_integer() or var.is_binary()) and not var.fixed:
+                values.append((var, var.value))
+                # a pair left out of the solved model (allocator.prune) hosts nothing
+                var.fix(float(round(plan.get(var.name, 0.0))))
+                fixed.append(var)
         try:
             form = compile_model(model)
         except InfeasibleConstraintException as exc:
@@ -115,6 +121,18 @@ def resolve_with_hosting_fixed(built: BuiltModel, options: SolverOptions | None 
             var.unfix()
         for var, value in values:
             var.set_value(value, skip_validation=True)
+
+
+def _plain(built: BuiltModel) -> BuiltModel:
+    """The same model in its plain formulation: no valid inequalities, no pruning (the
+    candidate sites of the input, site maxima as given). With hosting fixed its LP has the
+    same optimum as the solved model's, but every limit is priced in its own row: in the
+    strengthened model a cut or a tightened site maximum would take the dual of the talent or
+    funding row it was derived from."""
+    soft = sorted(set(built.soft_rows["family"]))
+    return build_model(built.instance, [f.name for f in built.families], soft=soft,
+                       soft_penalty=built.weights.get("shortfall"), prune=False,
+                       strengthen=False)
 
 
 def shadow_prices(names: pd.Series, duals: LpDuals) -> pd.Series:

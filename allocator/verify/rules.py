@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     from allocator.verify import Check
 
 DEFAULT_OPTIONS: dict[str, dict[str, object]] = {
-    "capacity": {},
+    # strengthen: valid inequalities only (the same feasible plans), nothing to check
+    "capacity": {"strengthen": True},
     "chain_coordination": {"nearest": 3, "same_group": True, "cost_per_unit_km": 0.0,
-                           "border_surcharge": 0.25},
+                           "border_surcharge": 0.25, "strengthen": False},
     "markets": {"cost_per_unit_km": 0.0, "nearest_sites": 0, "strengthen": True},
     "talent": {},
     "funding": {"national_fund": 0.0, "slow_return_reserved_share": 0.0},
