@@ -107,6 +107,13 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
         mark = "on " if status.active else "off"
         click.echo(f"  [{mark}] {status.family.name}"
                    + (f"  ({status.reason})" if status.reason else ""))
+    if inst.has("shocks"):
+        from allocator.scenarios import scenarios_of
+
+        click.echo(f"Supply-shock scenarios ({inst.file_of('shocks')}): the solve is a "
+                   "two-stage stochastic program")
+        for sc in scenarios_of(inst):
+            click.echo(f"  {sc.name} (p = {sc.probability:g}): {sc.describe()}")
     return 0
 
 
