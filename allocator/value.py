@@ -100,9 +100,10 @@ def _expected_risk(instance: Instance) -> Instance:
     return replace(instance, settings=settings)
 
 
-def stochastic_value(instance: Instance, options: Any, families: list[str] | None = None
-                     ) -> StochasticValue:
-    """RP, EV, EEV, WS (see the module docstring) with the solver ``options`` for each solve."""
+def stochastic_value(instance: Instance, options: Any, families: list[str] | None = None,
+                     *, rp_results: str | Path | None = None) -> StochasticValue:
+    """RP, EV, EEV, WS (see the module docstring) with the solver ``options`` for each solve;
+    ``rp_results``: write RP's results folder there (the stochastic plan, per scenario)."""
     import time
 
     import pyomo.environ as pyo
@@ -150,6 +151,8 @@ def stochastic_value(instance: Instance, options: Any, families: list[str] | Non
     rp = solve_stochastic(rp_built, opts, start=warm)
     record("RP", rp_built, rp, t0)
     out.rp = rp.objective
+    if rp_results is not None and rp.outcome.has_solution:
+        rp.write(rp_results)
     ws: float | None = 0.0
     for sc in scenarios:
         _, alone = run(f"WS:{sc.name}", [replace(sc, probability=1.0)])
@@ -197,10 +200,13 @@ def render(value: StochasticValue, money: str) -> str:
               help="Threads HiGHS may use. Default: HiGHS decides.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the numbers and every solve's status and gap as JSON. Default: none.")
+@click.option("--rp-output", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the stochastic plan (RP) as a results folder, as solve -o "
+                   "would. Default: none.")
 @table_option
 def stochastic_value_command(instance: Path, time_limit: float | None, gap: float | None,
                              threads: int | None, output: Path | None,
-                             tables: dict[str, str]) -> int:
+                             rp_output: Path | None, tables: dict[str, str]) -> int:
     """Value of the stochastic solution (VSS = EEV - RP) and of perfect information
     (EVPI = RP - WS) for INSTANCE with supply-shock scenarios (shocks.csv, e.g.
     --table shocks=scenarios/shocks.csv). Solves RP, EV, EEV and each scenario alone.
@@ -214,7 +220,7 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
     inst = load_instance(instance, tables=tables)
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads)
     try:
-        value = stochastic_value(inst, options)
+        value = stochastic_value(inst, options, rp_results=rp_output)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(render(value, inst.money))

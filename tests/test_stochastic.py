@@ -293,13 +293,17 @@ def test_cli_table_option_and_exit_code(tiny: Path, tmp_path: Path) -> None:
     # computation above; what holds whatever the families: VSS = EEV - RP >= 0, EVPI >= 0
     numbers = tmp_path / "value.json"
     value = runner.invoke(main, ["stochastic-value", str(folder), "--gap", "0", "--table",
-                                 "shocks=scenarios/s.csv", "-o", str(numbers)])
+                                 "shocks=scenarios/s.csv", "-o", str(numbers),
+                                 "--rp-output", str(tmp_path / "rp")])
     assert value.exit_code == 0, value.output
     assert "VSS = EEV - RP" in value.output
     v = json.loads(numbers.read_text())
     assert v["VSS"] == pytest.approx(v["EEV"] - v["RP"]) and v["VSS"] >= -1e-6
     assert v["EVPI"] == pytest.approx(v["RP"] - v["WS"]) and v["EVPI"] >= -1e-6
     assert [s["name"] for s in v["solves"]] == ["EV", "EEV", "RP", "WS:base", "WS:a_offline"]
+    rp = json.loads((tmp_path / "rp" / "summary.json").read_text())
+    assert rp["objective"] == pytest.approx(v["RP"])
+    assert runner.invoke(main, ["verify", str(folder), str(tmp_path / "rp")]).exit_code == 0
 
 
 def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
