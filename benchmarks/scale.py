@@ -380,6 +380,8 @@ def main() -> int:
     parser.add_argument("--ablation", nargs="?", const="31x10,100x20,337x40", default=None,
                         metavar="SIZES", help="also run each strengthening step on and off "
                         "(one repeat each) at these sizes (default %(const)s)")
+    parser.add_argument("--time-limit", type=float, default=None, help="seconds per run at "
+                        "every size, instead of the limits of TARGETS")
     parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
                         help="a HiGHS option for every allocator run (repeatable)")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
@@ -402,6 +404,9 @@ def main() -> int:
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     for s in sizes:
         TARGETS.setdefault(s, (1e-2, 180.0))  # type: ignore[arg-type]
+    if args.time_limit is not None:
+        for s, (gap, _) in list(TARGETS.items()):
+            TARGETS[s] = (gap, args.time_limit)
     info = machine()
     before = loadavg()
     print(f"machine: {info}\nload average before: {before}", flush=True)
