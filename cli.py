@@ -20,6 +20,7 @@ import click
 
 from allocator.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 from allocator.generate import generate_command
+from allocator.value import stochastic_value_command, table_option
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -86,8 +87,10 @@ def _family_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @main.command()
 @INSTANCE
 @_family_options
+@table_option
 @_guard
-def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
+def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...],
+             tables: dict[str, str]) -> int:
     """Check every file of INSTANCE (a folder) and report every problem at once.
 
     Each problem names the file, the row (as a spreadsheet shows it), the column, the bad
@@ -95,7 +98,8 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     """
     from allocator.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without)
+    inst = load_instance(instance, extra_families=family_files, without=without,
+                         tables=tables)
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
@@ -103,6 +107,13 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
         mark = "on " if status.active else "off"
         click.echo(f"  [{mark}] {status.family.name}"
                    + (f"  ({status.reason})" if status.reason else ""))
+    if inst.has("shocks"):
+        from allocator.scenarios import scenarios_of
+
+        click.echo(f"Supply-shock scenarios ({inst.file_of('shocks')}): the solve is a "
+                   "two-stage stochastic program")
+        for sc in scenarios_of(inst):
+            click.echo(f"  {sc.name} (p = {sc.probability:g}): {sc.describe()}")
     return 0
 
 
@@ -149,12 +160,14 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
               "limit's unit). Default: 1e6.")
 @_family_options
+@table_option
 @_guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
           start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
-          without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
+          without: tuple[str, ...], family_files: tuple[Path, ...],
+          tables: dict[str, str]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
     relaxations when infeasible) and summary.json.
@@ -168,12 +181,17 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     """
     import allocator
 
-    inst = allocator.load_instance(instance, extra_families=family_files, without=without)
+    inst = allocator.load_instance(instance, extra_families=family_files, without=without,
+                                   tables=tables)
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose, progress=not (quiet or verbose),
                                       heuristic=not no_heuristic,
                                       start_file=str(start_file) if start_file else None)
+    if soft and inst.has("shocks"):
+        raise click.BadParameter("cannot be combined with supply-shock scenarios (shocks.csv): "
+                                 "unmet demand is already penalized in each scenario",
+                                 param_hint="--soft")
     try:
         built = allocator.build_model(inst, soft=_names(soft), soft_penalty=soft_penalty)
     except KeyError as exc:
@@ -289,6 +307,7 @@ from allocator.commands import COMMANDS  # noqa: E402  (import, verify, evaluate
 
 for _command in COMMANDS:
     main.add_command(_register(_command))
+main.add_command(_register(stochastic_value_command))
 
 
 def render_summary(result: Any) -> str:
@@ -337,6 +356,11 @@ def render_summary(result: Any) -> str:
         lines.append(f"Pilot bases: {len(shown)} of {len(bases)} open (pilot_bases.csv):")
         lines += [f"  {b.base} ({b.region}, {b.field}) serves {b.serves or 'no host'}"
                   for b in shown.itertuples(index=False)]
+    if s.get("stochastic"):
+        from allocator.stochastic import render_stochastic
+
+        lines.append("")
+        lines.append(render_stochastic(s["stochastic"], result.tables, money))
     if s["soft"]:
         short = result.tables.get("shortfalls")
         lines.append("")

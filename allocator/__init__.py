@@ -102,6 +102,10 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
     from allocator.solve import SolverOptions, presolve_infeasible
 
     resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
+    if built.scenarios:
+        from allocator.stochastic import solve_stochastic
+
+        return solve_stochastic(built, resolved)
     names = [f.name for f in built.families]
     failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
     outcome = (presolve_infeasible(len(failures)) if failures

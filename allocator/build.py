@@ -98,8 +98,9 @@ class Context:
     """What a family's ``build`` may read and contribute to.
 
     Read: ``instance`` (tables and derived sets), ``options`` (this family's settings),
-    ``hosts`` and ``capacity`` (the shared decisions), the shared expressions
-    ``site_investment``, ``capacity_total`` and ``capacity_surplus``.
+    ``hosts`` and ``capacity`` (the shared decisions), ``activity`` (what runs: capacity, or a
+    scenario's production), the shared expressions ``site_investment``, ``capacity_total``
+    and ``capacity_surplus``.
     Contribute: objective terms (:meth:`add_term`), output shipped out of sites
     (:meth:`add_site_output`), use of a resource whose limit another family owns
     (:meth:`add_use`, collected by the owner with :meth:`uses` in its ``close`` phase).
@@ -107,10 +108,15 @@ class Context:
 
     def __init__(self, model: pyo.ConcreteModel, instance: Instance, family: Family,
                  registry: _Registry | None = None, *, soft: bool = False,
-                 strengthen: bool = True) -> None:
+                 strengthen: bool = True, activity: Any = None,
+                 scenario: str | None = None) -> None:
         self.model = model
         self.instance = instance
         self.family = family
+        #: the supply-shock scenario being built (None: a deterministic run); ``instance``
+        #: is then that scenario's view of the data (:mod:`allocator.scenarios`)
+        self.scenario = scenario
+        self._activity = activity
         self.options: dict[str, Any] = dict(instance.options(family.name))
         if not strengthen and "strengthen" in self.options:
             self.options["strengthen"] = False  # build_model(strengthen=False): plain model
@@ -126,6 +132,14 @@ class Context:
     @property
     def capacity(self) -> pyo.Var:
         return self.model.capacity
+
+    @property
+    def activity(self) -> Any:
+        """What runs at each site, indexed like ``capacity``: the capacity itself in a
+        deterministic run (capacity is used at its full rate); inside a supply-shock
+        scenario, that scenario's production $p_{irs} \\le \\alpha_{rs} q_{ir}$. Second-stage
+        families (``Family.stage = 2``) read their input use, flows and output from it."""
+        return self.model.capacity if self._activity is None else self._activity
 
     @property
     def site_investment(self) -> pyo.Expression:
@@ -230,10 +244,19 @@ class BuiltModel:
     #: uses contributed to other families' limits (:meth:`Context.add_use`): resource ->
     #: key -> [(family, expr)]; empty when no family contributes
     uses: dict[str, dict[Any, list[tuple[str, Any]]]] = field(default_factory=dict)
+    #: supply-shock scenarios (:class:`allocator.scenarios.Scenario`) of a stochastic model;
+    #: empty for a deterministic one
+    scenarios: list[Any] = field(default_factory=list)
 
     def block(self, family: str) -> pyo.Block:
-        """The block of a family: ``model.family[name]``."""
+        """The block of a family: ``model.family[name]`` (a second-stage family of a
+        stochastic model has one per scenario: ``model.scenario[s].family[name]``)."""
         return self.model.family[family]
+
+    @property
+    def first_stage(self) -> list[Family]:
+        """The families built once on ``model.family`` (all of them without scenarios)."""
+        return [f for f in self.families if f.name in self.model.families]
 
     @property
     def sites(self) -> pd.DataFrame:
@@ -256,6 +279,7 @@ def build_model(
     soft_penalty: float | None = None,
     prune: bool | None = None,
     strengthen: bool = True,
+    scenarios: list[Any] | None = None,
 ) -> BuiltModel:
     """Build the model for ``instance`` with its active families (or only those named in
     ``families``; ``capacity`` is always included).
@@ -272,10 +296,27 @@ def build_model(
     ``strengthen=False`` builds the plain formulation: every family's option ``strengthen``
     (its valid inequalities) is off, and so is pruning unless ``prune=True``. The optimum is
     the same; only the time to reach it differs.
+
+    ``scenarios`` (default: those of the instance's ``shocks.csv``, none without it; ``[]``:
+    deterministic; also the default with ``soft``) makes the model the deterministic
+    equivalent of the two-stage stochastic
+    program: first-stage families once, second-stage families (``Family.stage = 2``) once per
+    scenario on ``model.scenario[s]`` (:mod:`allocator.stochastic`). Without scenarios the
+    model is the deterministic one, component for component.
     """
     start = time.perf_counter()
     chosen = _choose(instance, families)
+    if scenarios is None:
+        from allocator.scenarios import scenarios_of
+
+        # softened limits (evaluate, explain) are a question about the deterministic model
+        scenarios = [] if soft else scenarios_of(instance)
+    staged = bool(scenarios)
+    first = [f for f in chosen if not (staged and f.stage == 2)]
     soft = list(soft)
+    if staged and soft:
+        raise KeyError("--soft cannot be combined with supply-shock scenarios (shocks.csv): "
+                       "unmet demand is already penalized in each scenario")
     softenable = {f.name: f for f in chosen if f.limits}
     for name in soft:
         if name not in softenable:
@@ -286,30 +327,38 @@ def build_model(
     if prune is None:
         prune = bool(instance.settings["sites"]["prune"]) and strengthen
     if prune:
-        derived = derive_sites(instance, [f for f in chosen if f.name not in soft],
+        # with scenarios, a second-stage family limits production, not capacity: only the
+        # first-stage families' limits bound the site maxima (a shock cannot then make the
+        # pruned model infeasible, and pruning never removes a site a scenario could use)
+        derived = derive_sites(instance, [f for f in first if f.name not in soft],
                                must_host=any(f.name == "policy" for f in chosen))
     else:
         derived = no_pruning(instance)
     model._sites = derived.sites  # what Context.sites returns
     _build_core(model, instance, derived.sites)
     registry = _Registry()
-    model.families = pyo.Set(initialize=[f.name for f in chosen], ordered=True)
+    model.families = pyo.Set(initialize=[f.name for f in first], ordered=True)
     model.family = pyo.Block(model.families)
     contexts = {}
-    for fam in chosen:
+    for fam in first:
         for term in fam.terms:
             registry.term_specs[term.name] = (term, fam.name)
         ctx = contexts[fam.name] = Context(model, instance, fam, registry,
                                            soft=fam.name in soft, strengthen=strengthen)
         fam.build(model.family[fam.name], ctx)
     registry.closing = True
-    for fam in chosen:
+    for fam in first:
         if fam.close is not None:
             fam.close(model.family[fam.name], contexts[fam.name])
     _check_uses(registry, chosen, instance)
     model._uses = {r: dict(k) for r, k in registry.uses.items() if k}  # for reports
     rows = _soften(model, [softenable[n] for n in soft], registry)
     weights = dict(instance.weights)
+    if staged:
+        from allocator.stochastic import build_scenarios
+
+        build_scenarios(model, instance, [f for f in chosen if f not in first], scenarios,
+                        registry, weights)
     if soft:
         registry.term_specs[SHORTFALL.name] = (SHORTFALL, "(engine)")
         weights[SHORTFALL.name] = SHORTFALL.default_weight if soft_penalty is None else float(
@@ -317,7 +366,7 @@ def build_model(
     _close_core(model, weights, registry)
     return BuiltModel(model, instance, chosen, registry.term_specs,
                       time.perf_counter() - start, rows, weights, derived.pruned,
-                      model._uses)
+                      model._uses, list(scenarios))
 
 
 def _check_uses(registry: _Registry, chosen: list[Family], instance: Instance) -> None:

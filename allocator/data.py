@@ -199,12 +199,14 @@ def load_instance(
     *,
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
+    tables: dict[str, str] | None = None,
 ) -> Instance:
-    """Read, validate and prepare the instance folder at ``path``.
+    """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
+    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``).
 
     Raises :class:`allocator.errors.InputError` listing every problem found.
     """
-    raw = read_instance(path, extra_families=extra_families, without=without)
+    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables)
     return from_raw(raw)
 
 

@@ -97,6 +97,27 @@ def formulation_markdown() -> str:
              + ", ".join(f"`{f.name}`" for f in default_families()) + ".\n"]
     for fam in default_families():
         parts.append("\n" + family_markdown(fam))
+    parts.append("\n" + scenarios_markdown())
+    return "\n".join(parts)
+
+
+def scenarios_markdown() -> str:
+    """The engine's supply-shock scenarios (allocator.stochastic): math, symbols, settings."""
+    from allocator import stochastic
+    from allocator.settings import ENGINE_SECTIONS
+
+    stage2 = [f.name for f in default_families() if f.stage == 2]
+    parts = ["## Supply-shock scenarios (engine, `shocks.csv`)\n",
+             inspect.cleandoc(stochastic.__doc__ or "") + "\n",
+             "Second-stage families of the default formulation (`stage = 2`): "
+             + ", ".join(f"`{n}`" for n in stage2) + ".\n",
+             symbol_table(stochastic.SCENARIO_SYMBOLS),
+             "\nSettings (`[scenarios]` in instance.toml):\n\n"
+             "| setting | type | default | unit | meaning |\n|---|---|---|---|---|"]
+    for o in ENGINE_SECTIONS["scenarios"]:
+        parts.append(f"\n| `{o.name}` | {o.type.__name__} | {o.default} | {o.unit} | "
+                     f"{o.doc} |")
+    parts.append("\n")
     return "\n".join(parts)
 
 

@@ -170,8 +170,9 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     opts = replace(opts, time_limit=opts.time_limit or STAGE_SECONDS, log_file=None,
                    verbose=False)
     # the plain formulation (no valid inequalities, no pruning): its LP relaxation is the one
-    # whose IIS names the planner's rows; the cuts would only add rows of their own to it
-    hard = build_model(inst, families, strengthen=False)
+    # whose IIS names the planner's rows; the cuts would only add rows of their own to it;
+    # deterministic (scenarios=[]) even when the instance has shocks.csv
+    hard = build_model(inst, families, strengthen=False, scenarios=[])
     names = [f.name for f in hard.families]
     if relax is None:
         relax = [f.name for f in hard.families if f.limits]

@@ -32,6 +32,11 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   owner of a limit that other families may use (``collects``, e.g. talent, funding) builds
   its limit rows here, including ``ctx.uses(resource)``: what other families declared with
   ``ctx.add_use(resource, key, expr)`` (a pilot base's researchers, its setup cost).
+* ``stage`` (default 1) and ``demand``: a family that produces or moves goods (flows,
+  shipments, input use) is ``stage = 2`` and reads ``ctx.activity`` (the capacity that runs)
+  instead of ``ctx.capacity``; with supply-shock scenarios the engine builds it once per
+  scenario (:mod:`allocator.stochastic`). ``demand`` names its final-demand floors, which
+  get an unmet-demand slack in a scenario.
 
 Families never reach into each other's blocks; they meet through the shared decisions
 (``hosts``, ``capacity``), shared accumulators (the output each site ships) and the objective.
@@ -203,6 +208,15 @@ class Family:
     collects: tuple[str, ...] = ()
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
+    #: 1: first-stage (decides or limits hosting and capacity); 2: second-stage (produces or
+    #: moves goods: reads ``ctx.activity``). With supply-shock scenarios (shocks.csv) the
+    #: engine builds a stage-2 family once per scenario, on ``model.scenario[s]``, with that
+    #: scenario's data and production (:mod:`allocator.stochastic`); a deterministic run
+    #: builds every family once, as always
+    stage: int = 1
+    #: names of its constraints whose rows are final-demand floors indexed (industry, ...):
+    #: in a scenario the engine gives each row an unmet-demand slack at the unmet penalty
+    demand: tuple[str, ...] = ()
     #: where the family was loaded from, for reports
     source: str = ""
 

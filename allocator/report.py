@@ -922,3 +922,8 @@ def write_report(results: str | Path, output: str | Path | None = None, *,
     tmp.write_text(render_html(data, sections), encoding="utf-8")
     tmp.replace(out)
     return out, pngs
+
+
+from allocator.report_scenarios import scenarios_section  # noqa: E402 (needs the above)
+
+add_section(scenarios_section, after="headline")

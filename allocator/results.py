@@ -102,6 +102,10 @@ def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions,
     if outcome.has_solution:
         result.tables = _tables(built)
     result.summary = _summary(result)
+    if built.scenarios and "scenarios" in result.tables:
+        from allocator.stochastic import stochastic_summary
+
+        result.summary["stochastic"] = stochastic_summary(built, result.tables)
     if explanation is not None:
         result.summary["explanation"] = explanation.to_dict()
         if len(explanation.relaxations):
@@ -134,7 +138,7 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "new": _clean(np.maximum(cap - existing, 0.0)),
     })
     shared: dict[str, list[pd.DataFrame]] = {}
-    for fam in built.families:
+    for fam in built.first_stage:  # second-stage families: per scenario (allocator.stochastic)
         if fam.report is None:
             continue
         ctx = Context(m, inst, fam)  # read-only: reports read the solved block
@@ -166,6 +170,10 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         tables["uses"] = _uses_table(built)
     for name, parts in shared.items():
         tables[name] = pd.concat(parts, ignore_index=True)
+    if built.scenarios:
+        from allocator.stochastic import scenario_tables
+
+        tables.update(scenario_tables(built))
     return tables
 
 
@@ -265,7 +273,9 @@ def _summary(result: Result) -> dict[str, Any]:
     inst = built.instance
     return {
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
-                     "files": dict(sorted(inst.hashes.items()))},
+                     "files": dict(sorted(inst.hashes.items())),
+                     # the file each table was read from ([tables], --table NAME=PATH)
+                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"}},
         "status": outcome.status,
         "termination": outcome.termination,
         "objective": outcome.objective,

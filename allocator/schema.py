@@ -294,6 +294,32 @@ ARCS = _table(
     )
 )
 
+SHOCKS = _table(
+    TableSpec(
+        "shocks",
+        "Supply-shock scenarios (optional; makes the solve a two-stage stochastic program, see "
+        "allocator.stochastic). One row per shock of a scenario: hosting and capacity are "
+        "decided once, production, flows, imports and unmet demand per scenario. A scenario "
+        "without shocks (the base case) is one row with kind, target and factor blank. Every "
+        "row of a scenario repeats its probability; the probabilities of the scenarios sum "
+        "to 1.",
+        (
+            ColumnSpec("scenario", "str", "scenario name"),
+            ColumnSpec("probability", "float", "probability of the scenario (the same on each "
+                       "of its rows)", ge=0, le=1),
+            ColumnSpec("kind", "str", "what the shock scales: import_cap (an input's national "
+                       "import cap), input_price (an input's price, inputs.csv price), "
+                       "availability (the share of a region's capacity that can run; 0: "
+                       "offline); blank: no shock (a base scenario)", nullable=True),
+            ColumnSpec("target", "str", "the input id (import_cap, input_price) or region id "
+                       "(availability) the shock applies to", nullable=True),
+            ColumnSpec("factor", "float", "multiplies the target's value in this scenario "
+                       "(0.65: -35%; 3: x3); availability at most 1", nullable=True, ge=0),
+        ),
+        key=("scenario", "kind", "target"),
+    )
+)
+
 #: the order in which tables are read and documented
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 

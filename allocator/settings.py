@@ -38,6 +38,17 @@ ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
                "the families imply (talent, funding, key inputs, value-chain reach) and leave "
                "out pairs that can never host (listed in the results' pruned.csv)"),
     ),
+    "scenarios": (
+        Option("unmet_penalty", float, 1000.0, "supply-shock scenarios (shocks.csv): "
+               "objective penalty per unit of final demand not met in a scenario",
+               unit="money/capacity", ge=0),
+        Option("risk", str, "expected", "supply-shock scenarios: 'expected' minimizes the "
+               "expected second-stage cost; 'cvar' its conditional value at risk at level "
+               "cvar_alpha (the mean of the worst 1 - alpha share of outcomes)",
+               choices=("expected", "cvar")),
+        Option("cvar_alpha", float, 0.9, "level alpha of the CVaR (risk = 'cvar')", ge=0,
+               le=0.999),
+    ),
 }
 
 #: sections whose keys are free (validated against other declarations)

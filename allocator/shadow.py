@@ -132,7 +132,7 @@ def _plain(built: BuiltModel) -> BuiltModel:
     soft = sorted(set(built.soft_rows["family"]))
     return build_model(built.instance, [f.name for f in built.families], soft=soft,
                        soft_penalty=built.weights.get("shortfall"), prune=False,
-                       strengthen=False)
+                       strengthen=False, scenarios=list(built.scenarios))
 
 
 def shadow_prices(names: pd.Series, duals: LpDuals) -> pd.Series:

@@ -64,19 +64,25 @@ def read_instance(
     *,
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
+    tables: dict[str, str] | None = None,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
     ``extra_families`` (files or :class:`Family` objects) join or replace families by name,
     after those listed in ``instance.toml``; ``without`` switches families off by name.
+    ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
+    the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
     Raises :class:`InputError` with every problem found.
     """
     path = Path(path)
     if path.suffix.lower() == ".xlsx" and not path.is_dir():
         from allocator.workbook import WorkbookReader  # the same checks, cells from sheets
 
-        return WorkbookReader(path).run(list(extra_families), list(without))
-    return _Reader(path).run(list(extra_families), list(without))
+        reader: _Reader = WorkbookReader(path)
+    else:
+        reader = _Reader(path)
+    reader.table_paths = dict(tables or {})
+    return reader.run(list(extra_families), list(without))
 
 
 class _Reader:
@@ -88,6 +94,8 @@ class _Reader:
         self.text: dict[str, pd.DataFrame] = {}
         #: every family known to this run (default, loaded from files), switched off or not
         self.known_families: dict[str, Family] = {}
+        #: table -> path given on the command line (--table), over instance.toml [tables]
+        self.table_paths: dict[str, str] = {}
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -108,7 +116,18 @@ class _Reader:
         # tables and columns of every known family, switched off or not, are valid input
         schema = self._schema(list(self.known_families.values()))
         self._check_settings(settings, families, schema)
-        tables = self._read_tables(schema, settings.get("tables", {}))
+        paths = dict(settings.get("tables", {})) if isinstance(settings.get("tables"),
+                                                                dict) else {}
+        for name, rel in self.table_paths.items():
+            if name in schema:
+                paths[name] = rel
+                if not (self._root() / rel).is_file():
+                    self.add("--table", f"file {rel} does not exist in the instance folder "
+                             f"{self.path}", value=f"{name}={rel}")
+            else:
+                self.add("--table", "unknown table; known tables: " + ", ".join(schema),
+                         value=name)
+        tables = self._read_tables(schema, paths)
         self._check_references(schema, tables)
         self._check_across(tables, settings)
         for fam in families:
@@ -437,6 +456,10 @@ class _Reader:
                 self.at("regions", f"min_industries {regions.at[row, 'min_industries']} is "
                          f"above max_industries {regions.at[row, 'max_industries']}",
                          row=int(row), column="min_industries")
+        if "shocks" in tables:
+            from allocator.scenarios import check_shocks
+
+            self.problems.extend(check_shocks(tables, self.file_of))
         if industries is None:
             return
         self._check_demand(industries, tables.get("markets"))

@@ -53,6 +53,10 @@ than $N_{ut}$ into $t$ can move less at no extra cost (arc costs are non-negativ
 output only loosens the sites' capacity rows), and a site that does not host has no output.
 It is the chain's counterpart of ``markets_ship_within_host``, the strong linking of
 facility location.
+
+A second-stage family (``stage = 2``): $q_{dt}$ in the inflow row is ``ctx.activity``, the
+capacity in a deterministic run and a scenario's production with supply-shock scenarios
+(where the valid inequalities are left out).
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ def build(b: pyo.Block, ctx: Context) -> None:
     arcs = b._arcs = flow_arcs(ctx)
     keys = list(zip(arcs["good"], arcs["from"], arcs["to"], strict=True))
     b.flow = pyo.Var(keys, within=pyo.NonNegativeReals, dense=False)
-    q = ctx.capacity
+    q = ctx.activity  # capacity; a scenario's production with supply-shock scenarios
     sites = ctx.sites
     inflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     outflow_arcs: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
@@ -204,6 +208,7 @@ FAMILY = Family(
     report=report,
     site_bounds=site_bounds,
     requires=("chain",),
+    stage=2,
     columns={"industries": (
         ColumnSpec("chain_nearest", "int", "chain_coordination: arcs from a region to its k "
                    "nearest regions for this industry's output (blank: the family's option "

@@ -22,6 +22,12 @@ $\delta_{om}$ the great-circle distance or ``arcs.csv distance_km``; ``arcs.csv 
 where given, replaces $k_{iom}$. ``markets_ship_within_host`` adds nothing to the set of
 plans (a site that does not host has no capacity to ship from) but tightens the LP
 relaxation, the classic strong formulation of capacitated facility location.
+
+A second-stage family (``stage = 2``, ``demand = markets_demand_met``): with supply-shock
+scenarios it is built once per scenario, what a site ships is capped by that scenario's
+production, and each demand row gets the engine's unmet-demand slack,
+$\sum_o \text{ship}_{iom} + \text{unmet}_{im} \ge D_{im}$ (see the engine's supply-shock
+section below).
 """
 
 from __future__ import annotations
@@ -147,6 +153,8 @@ FAMILY = Family(
     limit_source=limit_source,
     report=report,
     requires=("markets",),
+    stage=2,
+    demand=("markets_demand_met",),
     options=(
         Option("cost_per_unit_km", float, 0.0, "transport cost per unit shipped per km, "
                "where industries.csv gives no transport_cost", unit="money/(capacity*km)",

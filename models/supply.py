@@ -15,14 +15,20 @@ $$
 &\text{supply\_imports\_within\_cap:} && \sum_r \text{imports\_regional}_{kr} \le C_k
   && \forall k \notin K^{trade} \\
 &\text{supply\_domestic\_share\_met:} && \text{imports}_k \le (1 - s_k)
-  \sum_{(i,r)\in S} \nu_{ik} q_{ir} && \forall k,\ s_k > 0
+  \sum_{(i,r)\in S} \nu_{ik} q_{ir} && \forall k,\ s_k > 0 \\
+&\text{term input\_cost:} && \sum_{k:\ \pi_k > 0} \pi_k \sum_{(i,r)\in S} \nu_{ik} q_{ir}
 \end{aligned}
 $$
 
 with $0 \le \text{imports}_k \le C_k$ as a bound. $\nu_{ik}$ is ``input_need.csv need``,
 $U_{rk}$ ``input_supply.csv supply`` (0 where absent), $C_k$ ``inputs.csv import_cap`` (no
 bound where blank), $s_k$ ``inputs.csv domestic_share_min``. For non-tradable inputs the
-domestic-share row uses $\sum_r \text{imports\_regional}_{kr}$.
+domestic-share row uses $\sum_r \text{imports\_regional}_{kr}$. $\pi_k$ is
+``inputs.csv price`` (blank: the input is not costed, and the term is empty).
+
+A second-stage family (``stage = 2``): $q_{ir}$ above is ``ctx.activity``, the capacity in a
+deterministic run and a scenario's production with supply-shock scenarios, whose import caps
+and prices are the scenario's (``shocks.csv`` kinds import_cap, input_price).
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ import pyomo.environ as pyo
 
 from allocator.build import Context
 from allocator.data import Instance
-from allocator.family import Family, LimitSource, Symbol, rows_where
+from allocator.family import Family, LimitSource, Symbol, Term, rows_where
 from allocator.prune import tightest
+from allocator.schema import ColumnSpec
 
 
 def uses(ctx: Context) -> pd.DataFrame:
@@ -95,7 +102,7 @@ def build(b: pyo.Block, ctx: Context) -> None:
     sup = ctx.instance.table("input_supply")
     domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
     national = sup.groupby("input")["supply"].sum().to_dict()
-    q = ctx.capacity
+    q = ctx.activity  # capacity; a scenario's production with supply-shock scenarios
     by_input: dict[str, list[tuple[float, tuple[str, str]]]] = {}
     by_region: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = {}
     for i, r, k, c in zip(df["industry"], df["region"], df["input"], df["need"], strict=True):
@@ -135,6 +142,10 @@ def build(b: pyo.Block, ctx: Context) -> None:
     b.supply_domestic_share_met = pyo.Constraint(
         floors, rule=lambda _, k: imported(k)
         <= (1 - float(inputs.at[k, "domestic_share_min"])) * need(k))
+    price = inputs["price"].astype(float)
+    priced = [k for k in needed if not pd.isna(price[k]) and price[k] != 0]
+    if priced:
+        ctx.add_term("input_cost", pyo.quicksum(float(price[k]) * need(k) for k in priced))
 
 
 def imported(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
@@ -150,7 +161,7 @@ def imported(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     df = uses(ctx)
     inputs = _inputs(ctx)
-    df["used"] = [c * (pyo.value(ctx.capacity[i, r]) or 0.0)
+    df["used"] = [c * (pyo.value(ctx.activity[i, r]) or 0.0)
                   for i, r, c in zip(df["industry"], df["region"], df["need"], strict=True)]
     sup = ctx.instance.table("input_supply")
     domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
@@ -232,7 +243,17 @@ FAMILY = Family(
     limit_source=limit_source,
     site_bounds=site_bounds,
     requires=("inputs", "input_need"),
+    stage=2,
+    terms=(Term("input_cost", "price of the key inputs used (inputs.csv price; 0 where "
+                "blank)", "money"),),
+    columns={"inputs": (
+        ColumnSpec("price", "float", "supply: price of one unit of the input, paid on every "
+                   "unit used (term input_cost; blank: not costed)", unit="money/input unit",
+                   required=False, nullable=True, ge=0),
+    )},
     symbols=(
+        Symbol("inputs.csv:price", "parameter", r"\pi_k", "inputs", "money/input unit",
+               "price of the input (blank: 0)"),
         Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",
                "input units/capacity", "input needed per unit of capacity"),
         Symbol("input_supply.csv:supply", "parameter", "U_{rk}", "(region, input)",

@@ -42,7 +42,7 @@ def test_every_family_is_active_and_reported(result):
     assert all(f["active"] for f in summary["families"])
     assert set(result.tables["objective"]["term"]) == {
         "investment", "coordination", "transport", "site_excess", "overcapacity",
-        "neighbor_pairs", "pilot_bases"}
+        "neighbor_pairs", "pilot_bases", "input_cost"}  # input_cost: 0, no price given
     assert len(summary["instance"]["files"]) == 12  # instance.toml and 11 tables
     assert summary["software"]["solver"].startswith("HiGHS")
 

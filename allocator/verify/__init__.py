@@ -284,6 +284,11 @@ def verify(instance: str | Path, results: str | Path,
     hooks, extra_tables = _family_hooks(active, family_files, report)
     data = read_instance(instance, extra_tables)
     report.instance = data.path
+    from allocator.verify.scenarios import load_named_tables
+
+    load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    stochastic = summary.get("stochastic")
+    second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
     if not summary.get("has_plan") or "allocation" not in res.tables:
         report.problems.append(f"the results hold no plan (status {summary.get('status')})")
@@ -304,6 +309,9 @@ def verify(instance: str | Path, results: str | Path,
         name = fam["name"]
         builtin = fam.get("source", "allocator.models") == "allocator.models"
         options = _options(name, summary, toml, report, builtin)
+        if name in second:  # checked in every scenario, below
+            report.checked[name] = "built-in rules, in every scenario"
+            continue
         if name in hooks:
             hooks[name](Check(run, name, options))
             report.checked[name] = f"its own check ({fam.get('source')})"
@@ -314,6 +322,11 @@ def verify(instance: str | Path, results: str | Path,
             report.unchecked[name] = ("no rules: the family defines no check= and is not a "
                                       "built-in family; its constraints and terms were not "
                                       "recomputed")
+    if stochastic:
+        from allocator.verify import scenarios
+
+        scenarios.check(run, [f for f in active if f["name"] in second],
+                        lambda name: _options(name, summary, toml, report, True))
     _shortfalls(run)
     _objective(run, active, toml)
     report.rows = run.rows

@@ -33,7 +33,7 @@ from allocator.settings import ENGINE_SECTIONS
 #: the families, which import Pyomo), with their kinds
 FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {
     "chain_nearest": "int", "min_hosts": "int", "max_share": "float", "n1_cover": "float",
-    "research_field": "str", "pilot_reach_km": "float"}}
+    "research_field": "str", "pilot_reach_km": "float"}, "inputs": {"price": "float"}}
 #: tables that built-in families declare, restated: name -> column kinds
 FAMILY_TABLES: dict[str, dict[str, str]] = {"pilot_bases": {
     "id": "id", "region": "id", "field": "str", "fixed_cost": "float", "talent_class": "str",

@@ -36,6 +36,7 @@ DEFAULT_OPTIONS: dict[str, dict[str, object]] = {
     "pilot_bases": {"reach_km": 300.0},
 }
 DEFAULT_WEIGHTS: dict[str, float] = {"investment": 1.0, "coordination": 1.0, "transport": 1.0,
+                                     "input_cost": 1.0,
                                      "site_excess": 1.0, "overcapacity": 1.0,
                                      "neighbor_pairs": 1.0, "pilot_bases": 1.0}
 
@@ -312,7 +313,8 @@ def supply(c: Check) -> None:
     \\sum_r U_{rk} + \\text{imports}_k$ with $0 \\le \\text{imports}_k \\le C_k$;
     non-tradable inputs per region, $\\sum_i \\nu_{ik} q_{ir} \\le U_{rk} +
     \\text{imports}_{kr}$ with $\\sum_r \\text{imports}_{kr} \\le C_k$; where $s_k > 0$,
-    imports $\\le (1 - s_k)$ national need. Imports come from imports.csv; they exist only
+    imports $\\le (1 - s_k)$ national need; term input_cost
+    $= \\sum_k \\pi_k \\sum \\nu_{ik} q_{ir}$. Imports come from imports.csv; they exist only
     for inputs some candidate site needs (non-tradable: in the regions of those sites)."""
     data, plan = c.data, c.plan
     inputs = data.table("inputs").set_index("id")
@@ -361,6 +363,11 @@ def supply(c: Check) -> None:
     floors = [k for k in needed if share[k] > 0]
     c.at_most("supply_domestic_share_met", imported.reindex(floors),
               (1 - share.reindex(floors)) * national_need.reindex(floors), "input units")
+    # term input_cost: the price of every unit used (inputs.csv price; blank: not costed)
+    price = (inputs["price"].astype(float) if "price" in inputs.columns
+             else pd.Series(np.nan, index=inputs.index)).fillna(0.0)
+    c.term("input_cost", float((national_need * price.reindex(national_need.index,
+                                                               fill_value=0.0)).sum()))
 
 
 # --------------------------------------------------------------------------- duplication
