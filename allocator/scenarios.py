@@ -140,7 +140,8 @@ def check_shocks(tables: dict[str, pd.DataFrame], file_of: Callable[[str], str]
                                row=r, column="target", value=target))
         if kind == "input_price" and pd.isna(spec.get("price", float("nan"))):
             out.append(Problem(file, f"input {target} has no price in inputs.csv: there is "
-                               "nothing to scale; give its price (column price)", row=r,
+                               "nothing to scale; give its price (column price), or read a table "
+                               "with prices: --table inputs=FILE", row=r,
                                column="target", value=target))
     return out
 
