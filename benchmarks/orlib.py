@@ -146,21 +146,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_doc(lines: list[str], variant: str, limit: float) -> None:
-    """The table, between ``<!-- BEGIN orlib.py VARIANT -->`` and its END marker."""
-    load = Path("/proc/loadavg")
-    avg = " ".join(load.read_text().split()[:3]) if load.exists() else "n/a"
-    text = [f"Formulation `{variant}`, time limit {limit:g} s, relative gap 0; load average "
-            f"at the end {avg}.\n", *lines]
-    doc_path = ROOT / "docs" / "performance.md"
-    doc = doc_path.read_text(encoding="utf-8") if doc_path.exists() else ""
-    begin, end = f"<!-- BEGIN orlib.py {variant} -->", f"<!-- END orlib.py {variant} -->"
-    if begin not in doc:
-        doc += f"\n{begin}\n{end}\n"
-    head, rest = doc.split(begin, 1)
-    _, tail = rest.split(end, 1)
-    doc_path.write_text(f"{head}{begin}\n" + "\n".join(text) + f"\n{end}{tail}",
-                        encoding="utf-8")
+    """The table, between ``<!-- BEGIN orlib.py VARIANT -->`` and its END marker of
+    docs/performance.md (the marker writer of scale.py, beside this script)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from scale import loadavg
+    from scale import write_doc as write_section
 
+    text = [f"Formulation `{variant}`, time limit {limit:g} s, relative gap 0; load average "
+            f"at the end {loadavg()}.\n", *lines]
+    write_section(f"orlib.py {variant}", "\n".join(text) + "\n")
 
 if __name__ == "__main__":
     sys.exit(main())
