@@ -22,7 +22,8 @@ same group as $r$ or at most $\rho_i$ km away (great circle; $\rho_i$ is
 only for bases whose field some research-intensive industry needs. A site with no base in
 reach cannot host: $B_{ir} = \emptyset$ gives $x_{ir} \le 0$, and pruning
 (``allocator.prune``) leaves such sites out (the rule applies to existing plants too: a kept
-plant without any base in reach is an input error naming its ``sites.csv`` row). The access
+plant or a must-host pair without any base in reach is left in the model, which is then
+infeasible, and ``allocator explain`` names its access row). The access
 rows are the family's limits: ``--soft pilot_bases`` (and ``allocator evaluate`` of a given
 plan) turns each into a penalized shortfall, a host without an open base in reach, named by
 the ``pilot_bases.csv`` rows of the bases that could serve it.

@@ -142,6 +142,24 @@ def test_a_site_with_no_base_in_reach_is_pruned(tiny):
     assert "no base of field chem within 300 km" in pruned["reason"].iloc[0]
 
 
+def test_a_must_host_pair_without_a_base_in_reach_is_an_explained_infeasibility(tiny):
+    # f must be hosted in A, but the only chem base is in C, 2,200 km away (reach 300 km):
+    # pruning keeps the must-host site, so pilot_bases_access[f, A] (x <= 0) meets x = 1 and
+    # the answer is the ordinary infeasible one: exit 4, the industries.csv row of f named.
+    import subprocess
+    import sys
+
+    folder = tiny(regions=REGIONS.format(budget_a=1000),
+                  sites="industry,region,must_host\nf,A,true",
+                  industries=f"{HEADER}\nf,F,10,0,1,1,1,chem,",
+                  pilot_bases="id,region,field,fixed_cost\nbC,C,chem,3")
+    done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert "industries.csv row 2 (f hosted in A" in done.stdout
+    assert "pilot_bases_access[f,A]" in done.stdout
+
+
 def test_research_field_needs_the_bases_file(tiny):
     folder = tiny(regions=REGIONS.format(budget_a=1000),
                   industries=f"{HEADER}\nf,F,10,0,1,1,1,chem,")
