@@ -94,6 +94,13 @@ class FormulationError(Exception):
     """A family broke the contract while building (a bug in the family, exit code 1)."""
 
 
+def model_sites(model: pyo.ConcreteModel, instance: Instance) -> pd.DataFrame:
+    """$S$ as built: the sites :func:`build_model` kept (``model._sites``, after
+    :mod:`allocator.prune`), else the instance's candidates (a model built by hand)."""
+    derived = getattr(model, "_sites", None)
+    return instance.sites if derived is None else derived
+
+
 class Context:
     """What a family's ``build`` may read and contribute to.
 
@@ -161,8 +168,7 @@ class Context:
         :attr:`allocator.data.Instance.sites`): the instance's candidates less the pairs
         that can never host, with ``capacity_max`` tightened by the families' limits
         (:mod:`allocator.prune`)."""
-        derived = getattr(self.model, "_sites", None)
-        return self.instance.sites if derived is None else derived
+        return model_sites(self.model, self.instance)
 
     def add_term(self, name: str, expr: Any) -> None:
         """Add ``expr`` to the objective term ``name`` (declared in the family's ``terms``)."""
@@ -262,8 +268,7 @@ class BuiltModel:
     def sites(self) -> pd.DataFrame:
         """The candidate sites of the model, $S$: the instance's less the pairs left out
         (``pruned``), with ``capacity_max`` tightened (what ``Context.sites`` returns)."""
-        derived = getattr(self.model, "_sites", None)
-        return self.instance.sites if derived is None else derived
+        return model_sites(self.model, self.instance)
 
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
