@@ -49,6 +49,19 @@ def test_a_region_whose_talent_cannot_reach_the_minimum_scale_is_left_out(tiny):
     assert r.summary["pruned_sites"] == 1
 
 
+def test_a_start_plan_hosting_a_left_out_pair_names_its_row(tiny, tmp_path):
+    # B can never host nev (3 engineers < minimum scale 4): a --start plan that hosts it
+    # cannot be completed, and says so by file, row, column and value (exit 2).
+    folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED, sites=A_DEARER)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("industry,region,hosted\nnev,A,1\nnev,B,1\n")
+    done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder),
+                           "--start", str(plan)], capture_output=True, text=True, check=False)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "plan.csv, row 3, column 'region': value 'B'" in done.stderr
+    assert "can never host" in done.stderr and "talent" in done.stderr
+
+
 def test_the_same_optimum_without_pruning(tiny):
     folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED, sites=A_DEARER)
     inst = allocator.load_instance(folder)
