@@ -72,7 +72,7 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
     t0 = time.perf_counter()
     import allocator
 
-    solve_mod = importlib.import_module("allocator.solve")
+    solve_mod = importlib.import_module("allocator.engine.highs")
     t_import = time.perf_counter() - t0
     marks: dict[str, float] = {}
     original = solve_mod.run_highs
@@ -397,7 +397,7 @@ def main() -> int:
         print(json.dumps(row))
         return 0
 
-    from allocator.generate import generate
+    from allocator.tools.generate import generate
 
     if args.quick:
         args.repeats, args.sizes, args.no_docs = 1, "31x10,100x20", True
