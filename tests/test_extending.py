@@ -54,10 +54,10 @@ def test_the_family_joins_from_the_api(tiny):
                                  extra_families=[EXAMPLE])
     assert r.objective == pytest.approx(13.0)
     assert hosted(r) == {("ic_fab", "A"), ("ic_fab", "B"), ("ic_fab", "D")}
-    verified(folder, r)  # the family's own check= restates the rule for allocator verify
+    verified(folder, r)  # the family's own verify_rules restate the rule for allocator verify
 
 
-def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path):
+def test_verify_runs_the_familys_verify_rules_and_catches_a_broken_rule(tiny, tmp_path):
     # Move D's fab to C: g1 then has three fabs (A, B, C) against a limit of two.
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
@@ -69,7 +69,7 @@ def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path)
     alloc.reset_index().to_csv(out / "allocation.csv", index=False)
     report = verify(folder, out)
     assert not report.ok
-    assert report.checked["max_fabs_per_group"].startswith("its own check")
+    assert report.checked["max_fabs_per_group"].startswith("its own verify_rules")
     broken = [(v.family, v.constraint, v.index, v.amount) for v in report.violations]
     assert broken == [("max_fabs_per_group", "max_fabs_per_group_limit", "g1", 1.0)]
     # investment 1 + 2 + 3 = 6 instead of 13: the written objective no longer matches
@@ -77,9 +77,9 @@ def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path)
     assert not report.objective_agrees
 
 
-def test_a_family_without_a_check_is_not_verified(tiny, tmp_path):
+def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
     unchecked = tmp_path / "unchecked.py"
-    unchecked.write_text(EXAMPLE.read_text().replace("    check=check,\n", ""))
+    unchecked.write_text(EXAMPLE.read_text().replace("    verify_rules=verify_rules,\n", ""))
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[unchecked])
@@ -112,7 +112,7 @@ def test_the_family_joins_from_the_command_line(tiny):
         [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out")],
         capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "max_fabs_per_group" in checked.stdout and "its own check" in checked.stdout
+    assert "max_fabs_per_group" in checked.stdout and "its own verify_rules" in checked.stdout
     families = subprocess.run(
         [sys.executable, "-m", "allocator", "families", str(folder), "--family",
          str(EXAMPLE)], capture_output=True, text=True, check=True).stdout

@@ -13,17 +13,19 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``tables`` / ``columns``: new input tables or columns it reads, validated like built-in ones;
 * ``build(block, ctx)``: puts its components on its own Pyomo block, reading data and the
   shared decisions through :class:`allocator.engine.build.Context` only;
-* ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
-  ``resources`` (use of each limited resource against what is available);
+* ``report_rows(block, ctx)`` (optional): its rows of the shared result tables ``flows``
+  and ``resources`` (use of each limited resource against what is available), and tables
+  of its own (``pilot_bases.csv``);
 * ``limit_source(block, ctx, constraint, index)`` (optional): where a row of one of its
   ``limits`` comes from in the input, as a :class:`LimitSource` (file, spreadsheet rows,
   column, what it limits, the limit's value and unit): how ``--soft`` shortfalls and
   ``allocator explain`` name the planner's own rows;
 * ``validate(tables, settings)`` (optional): input rules across tables, as problems;
-* ``check(v)`` (optional): the family's rules restated for ``allocator verify``, which
-  recomputes them from the written result tables with plain pandas (``v`` is an
-  :class:`allocator.verify.Check`). The built-in families' rules live in
-  ``allocator/verify/rules.py``; a family without either is reported as *not checked*.
+* ``verify_rules(v)`` (optional): the family's rules restated for ``allocator verify``,
+  which recomputes them from the written result tables with plain pandas (``v`` is an
+  :class:`allocator.verify.Check`). A built-in family's rules live beside its model, in
+  ``models/<family>/verify.py`` (found by name, sharing no code with ``model.py``); a
+  family without either is reported as *not checked*.
 * ``validate(tables, settings)`` (optional): input rules across tables, as problems;
 * ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
   can reach under the family's limits, used to tighten site maxima and leave out sites that
@@ -182,8 +184,9 @@ class Family:
     limits: tuple[str, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
-    #: result rows for the shared tables ("flows", "resources"), from the solved block
-    report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: result rows for the shared tables ("flows", "resources") and tables of its own, from
+    #: the solved block
+    report_rows: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
     #: where a row of one of its ``limits`` comes from: ``(block, ctx, constraint name, index)
     #: -> LimitSource``; without it, shortfalls are named by constraint and index
     limit_source: Callable[[pyo.Block, Context, str, Any], LimitSource] | None = None
@@ -191,7 +194,8 @@ class Family:
     validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
     #: allocator verify: recompute this family's constraints and terms from the written
     #: tables, without Pyomo (see allocator.verify.Check); None: verify cannot check it
-    check: Callable[[Any], None] | None = None
+    #: (a built-in family's rules are its models/<family>/verify.py, found by name)
+    verify_rules: Callable[[Any], None] | None = None
     #: the most capacity each candidate site can reach under this family's limits, from the
     #: data alone: ``site_bounds(instance, options, sites)`` returns rows (industry, region,
     #: bound, reason); the engine tightens the site maximum with them and leaves out the

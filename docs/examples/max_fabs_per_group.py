@@ -37,7 +37,7 @@ def build(b: pyo.Block, ctx: Context) -> None:
     )
 
 
-def check(v: Check) -> None:
+def verify_rules(v: Check) -> None:
     """The same rule restated for `allocator verify`, from the written plan (plain pandas):
     in every group, the hosts of the industry are at most the limit."""
     industry, limit = v.options["industry"], v.options["limit"]
@@ -52,7 +52,7 @@ FAMILY = Family(
     summary="At most N host regions of one industry (chip fabs) per province group.",
     math=__doc__ or "",
     build=build,
-    check=check,
+    verify_rules=verify_rules,
     options=(
         Option("industry", str, "ic_fab", "the industry to cap"),
         Option("limit", int, 2, "most host regions per group", ge=0),

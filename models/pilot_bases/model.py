@@ -244,7 +244,7 @@ FAMILY = Family(
                    "pilot base (blank: the option reach_km; the same group always counts)",
                    unit="km", required=False, nullable=True, ge=0),
     )},
-    report=report,
+    report_rows=report,
     validate=validate,
     site_bounds=site_bounds,
     limits=("pilot_bases_access",),

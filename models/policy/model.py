@@ -97,7 +97,7 @@ FAMILY = Family(
     build=build,
     limits=("policy_focus_limit", "policy_equity_floor"),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     options=(
         Option("max_industries", int, 0, "focus limit for regions whose max_industries is "
                "blank (0: no limit)", ge=0),
