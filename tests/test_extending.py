@@ -12,6 +12,9 @@ import pytest
 from support import hosted, verified
 
 import allocator
+from allocator.input.families import load_family_file
+from allocator.output.report import write_report
+from allocator.output.terminal import render_summary
 from allocator.verify import verify
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "max_fabs_per_group.py"
@@ -75,6 +78,36 @@ def test_verify_runs_the_familys_verify_rules_and_catches_a_broken_rule(tiny, tm
     # investment 1 + 2 + 3 = 6 instead of 13: the written objective no longer matches
     assert report.objective_recomputed == pytest.approx(6.0)
     assert not report.objective_agrees
+
+
+def test_the_family_brings_its_result_rows_report_section_and_summary_line(tiny, tmp_path):
+    """From the same one file: its rows of the results (report_rows: fabs_per_group.csv),
+    a line after the solve and a section of the HTML report (report_parts)."""
+    folder = make(tiny)
+    r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
+                                 extra_families=[EXAMPLE])
+    # the optimum hosts A, B (g1) and D (g2); the limit is the default 2
+    assert r.tables["fabs_per_group"].to_dict("records") == [
+        {"group": "g1", "industry": "ic_fab", "hosts": 2, "limit": 2},
+        {"group": "g2", "industry": "ic_fab", "hosts": 1, "limit": 2}]
+    assert ("Fab hosts per province group (fabs_per_group.csv): g1 2 of at most 2, g2 1 of "
+            "at most 2") in render_summary(r).splitlines()
+    out = allocator.write_results(r, tmp_path / "out")
+    assert (out / "fabs_per_group.csv").is_file()
+    # the report adds a researcher's section only for a family it is given (it runs no
+    # family file by itself); placed after Duplication, as the family asks
+    page, _ = write_report(out, tmp_path / "with.html", families=[load_family_file(EXAMPLE)])
+    html = page.read_text()
+    assert '<h2>Fabs per province group</h2>' in html
+    assert (html.index("<h2>Duplication</h2>") < html.index("<h2>Fabs per province group</h2>")
+            < html.index("<h2>How to reproduce this result</h2>"))
+    page, _ = write_report(out, tmp_path / "without.html")
+    assert "Fabs per province group" not in page.read_text()
+    done = subprocess.run([sys.executable, "-m", "allocator", "report", str(out), "-o",
+                           str(tmp_path / "cli.html"), "--family", str(EXAMPLE)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "<h2>Fabs per province group</h2>" in (tmp_path / "cli.html").read_text()
 
 
 def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):

@@ -16,6 +16,10 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``report_rows(block, ctx)`` (optional): its rows of the shared result tables ``flows``
   and ``resources`` (use of each limited resource against what is available), and tables
   of its own (``pilot_bases.csv``);
+* ``report_parts`` (optional, a :class:`ReportParts`): what it adds to the planner's HTML
+  report and to the summary printed after a solve (a section of its own, blocks inside a
+  shared section, key figures, lines). A built-in family states them in
+  ``models/<family>/report.py`` (``REPORT``, found by name);
 * ``limit_source(block, ctx, constraint, index)`` (optional): where a row of one of its
   ``limits`` comes from in the input, as a :class:`LimitSource` (file, spreadsheet rows,
   column, what it limits, the limit's value and unit): how ``--soft`` shortfalls and
@@ -59,6 +63,7 @@ if TYPE_CHECKING:
     from allocator.core.errors import Problem
     from allocator.engine.build import Context
     from allocator.input.data import Instance
+    from allocator.output.page import Block, ReportData, Section
 
 SymbolKind = Literal[
     "set", "parameter", "variable", "constraint", "expression", "block", "objective"
@@ -168,6 +173,32 @@ def rows_where(table: pd.DataFrame, **values: Any) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class ReportParts:
+    """What a family adds to what a planner reads of a solve, from the result tables.
+
+    * ``section(data)``: a report section of its own (None when its data are absent), placed
+      after the section function named ``after`` of :data:`allocator.output.report.SECTIONS`
+      (blank: before the last, ``reproduce``);
+    * ``blocks``: blocks it adds inside a shared section, by the section's id
+      (``"duplication"``, ``"resources"``): ``blocks[id](data)`` -> paragraphs, tables,
+      figures, where that section places the families' blocks;
+    * ``kpis(data)``: key figures for the headline, ``[(value, what it is)]``;
+    * ``map_flows(flows)``: the rows of ``flows.csv`` the map draws as lines;
+    * ``summary_lines(tables)``: lines for the summary printed after a solve (the result
+      tables by name), printed after the host regions, with a blank line before them.
+
+    ``data`` is an :class:`allocator.output.page.ReportData`.
+    """
+
+    section: Callable[[ReportData], Section | None] | None = None
+    after: str = ""
+    blocks: dict[str, Callable[[ReportData], list[Block]]] = field(default_factory=dict)
+    kpis: Callable[[ReportData], list[tuple[str, str]]] | None = None
+    map_flows: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    summary_lines: Callable[[dict[str, pd.DataFrame]], list[str]] | None = None
+
+
+@dataclass(frozen=True)
 class Family:
     """A constraint family: see the module docstring for the contract."""
 
@@ -187,6 +218,9 @@ class Family:
     #: result rows for the shared tables ("flows", "resources") and tables of its own, from
     #: the solved block
     report_rows: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: what it adds to the HTML report and the summary after a solve (a built-in family:
+    #: ``REPORT`` of its models/<family>/report.py, found by name)
+    report_parts: ReportParts | None = None
     #: where a row of one of its ``limits`` comes from: ``(block, ctx, constraint name, index)
     #: -> LimitSource``; without it, shortfalls are named by constraint and index
     limit_source: Callable[[pyo.Block, Context, str, Any], LimitSource] | None = None
