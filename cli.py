@@ -124,8 +124,9 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
                                  "atomically when complete. Default: no files, terminal "
                                  "summary only.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Wall-clock limit of the MIP solve, in seconds. Default: the instance's "
-                   "[solver] time_limit, else none.")
+              help="Wall-clock limit of the whole command, in seconds: loading, building, "
+                   "the first plan, the search, the shadow prices and writing. Default: the "
+                   "instance's [solver] time_limit, else none.")
 @click.option("--gap", type=click.FloatRange(0, 1), default=None, metavar="FRACTION",
               help="Relative MIP gap at which a plan counts as optimal (0.005 = 0.5%). "
                    "Default: the instance's [solver] mip_gap, else 0.0001.")
@@ -180,7 +181,11 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     See docs/cli.md.
     """
     import allocator
+    from allocator.deadline import Deadline
 
+    # --time-limit is the budget of the whole command, from here: load, build, first plan,
+    # search, shadow prices, writing (allocator.deadline)
+    deadline = Deadline(time_limit)
     inst = allocator.load_instance(instance, extra_families=family_files, without=without,
                                    tables=tables)
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
@@ -196,7 +201,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
         built = allocator.build_model(inst, soft=_names(soft), soft_penalty=soft_penalty)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
-    result = allocator.solve(built, options)
+    result = allocator.solve(built, options, deadline=deadline)
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
         path = result.write(output)
@@ -331,6 +336,9 @@ def render_summary(result: Any) -> str:
                      else "no bound either")
             lines.append(f"No plan found; {bound}.")
         return "\n".join(lines)
+    shadow = s.get("shadow_prices") or {}
+    if shadow.get("status") not in (None, "optimal"):
+        lines.append(f"Shadow prices (regions.csv) {shadow['message'] or shadow['status']}.")
     lines.append(f"Objective {s['objective']:,.2f} {money}"
                  + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
                     else ""))
@@ -388,6 +396,8 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
     if heuristic.get("used") and start.get("given") == "heuristic":
         out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
                    f"in {heuristic['seconds']:.1f} s.")
+    elif heuristic.get("message") and not heuristic.get("used") and not plan:
+        out.append(f"Heuristic first plan: none ({heuristic['message']}).")
     if first:
         source = {"highs": "HiGHS's own search", "plan": "the start plan",
                   "heuristic": "the heuristic"}.get(first["source"], first["source"])

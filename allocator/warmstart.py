@@ -41,6 +41,7 @@ When both a start file and the heuristic give a plan, HiGHS gets the cheaper one
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -185,8 +186,10 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
 
 
 def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
-                    options: SolverOptions) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """A MIP start from a plan file: see the module docstring for the attempts."""
+                    options: SolverOptions, *, seconds: float = math.inf
+                    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """A MIP start from a plan file: see the module docstring for the attempts; they stop
+    when ``seconds`` are used up."""
     t0 = time.perf_counter()
     hosts, capacity = read_plan(path, built)
     report: dict[str, Any] = {"file": str(path), "hosts": sum(hosts.values())}
@@ -198,6 +201,11 @@ def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
                      {"lower_only": True, "seconds": min(10.0, COMPLETE_SECONDS)}))
     reasons = []
     for how, kwargs in attempts:
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0:
+            reasons.append(f"{how}: not tried, the time limit was used up")
+            continue
+        kwargs["seconds"] = min(kwargs.get("seconds", COMPLETE_SECONDS), left)
         x, objective, status = complete(built, form, hosts, options, **kwargs)
         if x is not None:
             report.update(used=True, how=how, objective=objective,
@@ -701,8 +709,8 @@ def with_slacks(form: StandardForm, rows: list[tuple[int, str, str, float]],
     )
 
 
-def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverOptions
-                         ) -> tuple[np.ndarray | None, dict[str, Any]]:
+def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverOptions, *,
+                         seconds: float = math.inf) -> tuple[np.ndarray | None, dict[str, Any]]:
     """A MIP start from :func:`greedy_hosting`, completed by :func:`complete`.
 
     The completion LP runs with a penalized slack on each row that carries output to a
@@ -768,18 +776,23 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
 
 
 def prepare(built: BuiltModel, form: StandardForm, options: SolverOptions, *,
-            heuristic: bool = True, plan: str | Path | None = None
-            ) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """The MIP start of a solve, and what happened (for ``summary.json``'s ``start``)."""
+            heuristic: bool = True, plan: str | Path | None = None,
+            seconds: float = math.inf) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The MIP start of a solve, and what happened (for ``summary.json``'s ``start``).
+    ``seconds``: the time the start may take (the command's budget gives it a share of what
+    is left, :mod:`allocator.deadline`)."""
+    until = time.perf_counter() + seconds
     report: dict[str, Any] = {"heuristic": {"used": False, "message": "off (--no-heuristic)"}
                               if not heuristic else {}, "plan": None, "given": None}
     candidates: list[tuple[float, str, np.ndarray]] = []
     if plan is not None:
-        x, report["plan"] = start_from_plan(built, form, plan, options)
+        x, report["plan"] = start_from_plan(built, form, plan, options,
+                                            seconds=max(until - time.perf_counter(), 0.0))
         if x is not None:
             candidates.append((report["plan"]["objective"], "plan", x))
     if heuristic:
-        x, report["heuristic"] = start_from_heuristic(built, form, options)
+        x, report["heuristic"] = start_from_heuristic(
+            built, form, options, seconds=max(until - time.perf_counter(), 0.0))
         if x is not None:
             candidates.append((report["heuristic"]["objective"], "heuristic", x))
     if not candidates:
