@@ -163,7 +163,8 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
         return infeasible_before_solving(exc, time.perf_counter() - t0)
     t1 = time.perf_counter()
     reserve = after_search_seconds(len(form.columns), len(form.rows),
-                                   shadow_prices=shadow_prices)
+                                   shadow_prices=shadow_prices,
+                                   build_seconds=built.seconds + (t1 - t0))
     start, report = prepare(built, form, options, heuristic=options.heuristic,
                             plan=options.start_file,
                             seconds=deadline.share(HEURISTIC_SHARE, reserve))

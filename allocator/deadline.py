@@ -17,25 +17,32 @@ from __future__ import annotations
 import math
 import time
 
-#: share of the time left that the first-plan heuristic may use before HiGHS starts
-HEURISTIC_SHARE = 0.35
+#: share of the time left that the first-plan heuristic may use before HiGHS starts: most
+#: of it, because a run stopped early without a plan has nothing to show, and HiGHS's own
+#: search then starts from the plan (the heuristic stops by itself well before on long runs)
+HEURISTIC_SHARE = 0.6
 #: seconds kept in hand, whatever the size, for ending the command (exit, flushing)
 MARGIN = 0.05
 
 
-def after_search_seconds(columns: int, rows: int, *, shadow_prices: bool = True) -> float:
+def after_search_seconds(columns: int, rows: int, *, shadow_prices: bool = True,
+                         build_seconds: float = 0.0) -> float:
     """Seconds to keep after HiGHS's search for everything that follows it, by model size.
 
     Measured with ``python benchmarks/scale.py`` (the ``results`` and ``shadow`` columns) on a
     2-core machine: reading the plan back, the result tables and writing them (CSV, the
     workbook, summary.json) about 0.35 s + 6 us per column; the LP re-solve of the shadow
     prices on the solver's own model about 0.1 s + 4 us per column (52,829 columns at 337 x 40:
-    about 0.7 s and 0.3 s). Taken twice, for a machine busier than the one measured."""
+    about 0.7 s and 0.3 s). Taken twice, for a machine busier than the one measured. On a
+    busy machine everything is slower by about the same factor, so the estimate is never
+    below a share of what building the model took (``build_seconds``, build and compile):
+    writing the results and the summary took about 0.35 times that at 100 x 20 on the same
+    machine under a load of 6 on 2 cores, when every step was 3-5 times slower than idle."""
     size = columns + 0.5 * rows
     seconds = 0.35 + 6e-6 * size
     if shadow_prices:
         seconds += 0.1 + 4e-6 * size
-    return 2.0 * seconds
+    return max(2.0 * seconds, (0.6 if shadow_prices else 0.45) * build_seconds)
 
 
 class Deadline:

@@ -289,7 +289,9 @@ def add_shadow_prices(result: Result, deadline: Deadline | None = None) -> None:
     skipped = ""
     if deadline is not None and deadline.limited:
         size = outcome.size
-        need = after_search_seconds(size.get("variables", 0), size.get("constraints", 0))
+        build = result.built.seconds + outcome.seconds.get("compile", 0.0)
+        need = after_search_seconds(size.get("variables", 0), size.get("constraints", 0),
+                                    build_seconds=build)
         left = deadline.remaining()
         if not on_solver or left < need:
             skipped = (f"skipped: {left:.1f} s of the {deadline.seconds:g} s time limit were "
@@ -299,9 +301,10 @@ def add_shadow_prices(result: Result, deadline: Deadline | None = None) -> None:
     if skipped:
         duals = LpDuals("skipped", None, message=skipped)
     elif on_solver:
-        writing = after_search_seconds(outcome.size.get("variables", 0),
-                                       outcome.size.get("constraints", 0),
-                                       shadow_prices=False)
+        writing = after_search_seconds(
+            outcome.size.get("variables", 0), outcome.size.get("constraints", 0),
+            shadow_prices=False, build_seconds=result.built.seconds
+            + outcome.seconds.get("compile", 0.0))
         seconds = None if deadline is None or not deadline.limited else max(
             0.1, deadline.remaining() - writing)
         duals = resolve_on_solver(result.built, outcome, seconds)
