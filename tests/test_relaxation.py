@@ -114,9 +114,9 @@ def test_deadline_arithmetic():
     unlimited = Deadline()
     assert unlimited.remaining() == math.inf and unlimited.for_search(5.0) is None
     assert unlimited.share(0.5, at_most=3.0) == 3.0
-    # the reserve grows with the model and never falls below the build time
+    # the reserve grows with the model and never falls below a share of the build time
     assert after_search_seconds(50_000, 36_000) > after_search_seconds(1_000, 700)
-    assert after_search_seconds(10, 10, build_seconds=5.0) >= 5.0
+    assert after_search_seconds(10, 10, build_seconds=5.0) >= 0.6 * 5.0
 
 
 def test_shadow_prices_are_skipped_with_the_reason_when_the_budget_is_gone(tiny):
@@ -154,13 +154,14 @@ def test_a_mid_size_time_limit_holds_and_writes_a_plan(tmp_path):
     # the greedy cannot complete; with the relaxation-guided first plan and the command's
     # budget the run writes a plan within the limit (exit 3, a gap). Loading and building
     # cannot be interrupted and took 0.75 s idle but 4.7 s on a 2-core machine under a load
-    # of 6, so the limit is 5 s or 4 times what they take here, whichever is more; the wall
-    # clock may exceed the limit by the interpreter's start and imports (before the
-    # command's clock starts), within 2.1 times the limit.
+    # of 6, so the limit is 5 s or 6 times what they take here plus 3 s (the subprocess
+    # also imports everything), whichever is more; the wall clock may exceed the limit by
+    # the interpreter's start and imports (before the command's clock starts), within 2.1
+    # times the limit.
     folder = generate(100, 20, 7, tmp_path / "g")
     t0 = time.perf_counter()
     allocator.build_model(allocator.load_instance(folder))
-    limit = round(max(5.0, 4.0 * (time.perf_counter() - t0)), 1)
+    limit = round(max(5.0, 6.0 * (time.perf_counter() - t0) + 3.0), 1)
     out = tmp_path / "o"
     t0 = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder),
