@@ -7,9 +7,9 @@ import pyomo.environ as pyo
 import pytest
 
 import allocator
-from allocator.tools import docs
 from allocator.engine.build import CORE_SYMBOLS
 from allocator.input.families import default_families
+from allocator.tools import docs
 
 BUILT_KINDS = {"variable": pyo.Var, "constraint": pyo.Constraint,
                "expression": pyo.Expression, "set": pyo.Set, "block": pyo.Block,

@@ -10,8 +10,8 @@ import pytest
 from support import capacity, hosted, solve, verified
 
 import allocator
-from allocator.output.terminal import render_summary
 from allocator.core.errors import InputError
+from allocator.output.terminal import render_summary
 
 REGIONS = """
 id,name,group,latitude,longitude,funding_budget
