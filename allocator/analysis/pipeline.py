@@ -8,6 +8,7 @@ the explanation when there is no plan, shadow prices when there is one.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from allocator.analysis.explain import explain
 from allocator.analysis.shadow import add_shadow_prices
 from allocator.core.family import Family
 from allocator.engine.build import BuiltModel, build_model
+from allocator.engine.deadline import HEURISTIC_SHARE, Deadline, after_search_seconds
 from allocator.engine.highs import (
     SolveOutcome,
     SolverOptions,
@@ -33,7 +35,7 @@ from allocator.input.data import load_instance
 
 
 def solve(built: BuiltModel, options: SolverOptions | None = None, *,
-          shadow_prices: bool = True) -> Result:
+          shadow_prices: bool = True, deadline: Deadline | None = None) -> Result:
     """Solve a built model with HiGHS; returns the result tables and summary.
 
     First the pre-solve checks (:mod:`allocator.analysis.checks`) of the families built and not
@@ -45,37 +47,59 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
     With a plan and ``shadow_prices`` (the default), the LP with hosting fixed is re-solved and
     the ``regions`` table gains ``shadow_price`` and ``shadow_price_unit`` (see
     :mod:`allocator.analysis.shadow`).
+
+    The time limit of ``options`` is a wall-clock budget for all of it (solve, shadow prices,
+    result tables), counted from ``deadline``'s start when given (the command line starts it
+    before loading the instance), else from this call (:mod:`allocator.engine.deadline`).
     """
     resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
+    deadline = deadline if deadline is not None else Deadline()
+    if deadline.seconds is None:
+        deadline.seconds = resolved.time_limit
     if built.scenarios:
+        if deadline.limited:
+            resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
         return solve_stochastic(built, resolved)
     names = [f.name for f in built.families]
     failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
     outcome = (presolve_infeasible(len(failures)) if failures
-               else _solve_warm(built, resolved))
+               else _solve_warm(built, resolved, deadline, shadow_prices))
     explanation = None
     if outcome.status == "infeasible":
-        explanation = explain(built.instance, names, options=resolved, checks=failures)
+        explain_options = resolved if not deadline.limited else replace(
+            resolved, time_limit=max(deadline.remaining() / 2, 1.0))
+        explanation = explain(built.instance, names, options=explain_options,
+                              checks=failures)
         outcome.message = explanation.headline
     result = collect(built, outcome, resolved, explanation)
     if shadow_prices:
-        add_shadow_prices(result)
+        add_shadow_prices(result, deadline)
+    outcome.highs = outcome.form = None  # the solver's memory goes with the search
     return result
 
 
-def _solve_warm(built: BuiltModel, options: SolverOptions) -> SolveOutcome:
+def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | None = None,
+                shadow_prices: bool = True) -> SolveOutcome:
     """Compile once, make the MIP start (a plan file, the heuristic), solve; the time to the
-    first incumbent counts from the start of compiling."""
+    first incumbent counts from the start of compiling. With a ``deadline``, the heuristic
+    takes at most its share of the time left and HiGHS the rest, less what the steps after
+    the search need (:func:`allocator.engine.deadline.after_search_seconds`)."""
+    deadline = deadline if deadline is not None else Deadline(options.time_limit)
     t0 = time.perf_counter()
     try:
         form = compile_model(built.model)
     except InfeasibleConstraintException as exc:
         return infeasible_before_solving(exc, time.perf_counter() - t0)
     t1 = time.perf_counter()
+    reserve = after_search_seconds(len(form.columns), len(form.rows),
+                                   shadow_prices=shadow_prices,
+                                   build_seconds=built.seconds + (t1 - t0))
     start, report = prepare(built, form, options, heuristic=options.heuristic,
-                            plan=options.start_file)
+                            plan=options.start_file,
+                            seconds=deadline.share(HEURISTIC_SHARE, reserve))
     t2 = time.perf_counter()
-    outcome = solve_model(built.model, options, form=form, start=start)
+    outcome = solve_model(built.model, options, form=form, start=start, deadline=deadline,
+                          reserve=reserve)
     outcome.seconds.update(compile=t1 - t0, start=t2 - t1,
                            handoff=outcome.seconds["handoff"] + (t1 - t0))
     report.update(outcome.start)

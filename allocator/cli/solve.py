@@ -50,8 +50,9 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
                                  "atomically when complete. Default: no files, terminal "
                                  "summary only.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-              help="Wall-clock limit of the MIP solve, in seconds. Default: the instance's "
-                   "[solver] time_limit, else none.")
+              help="Wall-clock limit of the whole command, in seconds: loading, building, "
+                   "the first plan, the search, the shadow prices and writing. Default: the "
+                   "instance's [solver] time_limit, else none.")
 @click.option("--gap", type=click.FloatRange(0, 1), default=None, metavar="FRACTION",
               help="Relative MIP gap at which a plan counts as optimal (0.005 = 0.5%). "
                    "Default: the instance's [solver] mip_gap, else 0.0001.")
@@ -107,11 +108,15 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     """
     from allocator.analysis.pipeline import solve as solve_built
     from allocator.engine.build import build_model
+    from allocator.engine.deadline import Deadline
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
     from allocator.output.terminal import render_summary
 
+    # --time-limit is the budget of the whole command, from here: load, build, first plan,
+    # search, shadow prices, writing (allocator.engine.deadline)
+    deadline = Deadline(time_limit)
     inst = load_instance(instance, extra_families=family_files, without=without,
                                    tables=tables)
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
@@ -127,7 +132,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
         built = build_model(inst, soft=names(soft), soft_penalty=soft_penalty)
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
-    result = solve_built(built, options)
+    result = solve_built(built, options, deadline=deadline)
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
         path = write_results(result, output)

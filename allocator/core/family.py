@@ -63,7 +63,8 @@ if TYPE_CHECKING:
     from allocator.core.errors import Problem
     from allocator.engine.build import Context
     from allocator.input.data import Instance
-    from allocator.output.page import Block, ReportData, Section
+    from allocator.output.page import ReportData
+    from allocator.output.parts import Block, Section
 
 SymbolKind = Literal[
     "set", "parameter", "variable", "constraint", "expression", "block", "objective"
@@ -248,6 +249,10 @@ class Family:
     #: scenario's data and production (:mod:`allocator.engine.stochastic`); a deterministic run
     #: builds every family once, as always
     stage: int = 1
+    #: names of its constraints that are valid inequalities (implied by its other rows, there
+    #: only to tighten the relaxation): the shadow prices' LP frees them, so that each limit
+    #: is priced on its own row (allocator.analysis.shadow)
+    valid_inequalities: tuple[str, ...] = ()
     #: names of its constraints whose rows are final-demand floors indexed (industry, ...):
     #: in a scenario the engine gives each row an unmet-demand slack at the unmet penalty
     demand: tuple[str, ...] = ()

@@ -18,11 +18,21 @@ from typing import Any
 import highspy
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.common import dependencies as pyomo_dependencies
 from pyomo.common.errors import InfeasibleConstraintException
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from allocator.core.errors import EXIT_INFEASIBLE, EXIT_INTERNAL, EXIT_OK, EXIT_TIME_LIMIT
+from allocator.engine.deadline import Deadline
 from allocator.engine.monitor import SolveMonitor
+
+# Pyomo imports scipy.stats, .integrate and .spatial the first time anything touches scipy;
+# the standard-form compiler needs scipy.sparse only. scipy.stats alone took 1.2 s (idle) to
+# 3.6 s (loaded 2-core machine) to import, more than building the model at 100 x 20, and
+# every second counts against --time-limit. Only when nothing has resolved it yet.
+_SCIPY = getattr(pyomo_dependencies, "scipy_available", None)
+if getattr(_SCIPY, "_module", 1) is None and hasattr(_SCIPY, "_callback"):
+    _SCIPY._callback = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +80,10 @@ class SolveOutcome:
     first_incumbent: dict[str, float] | None = None
     #: how a MIP start was made and used (allocator.engine.warmstart), for summary.json
     start: dict[str, Any] = field(default_factory=dict)
+    #: the Highs object that solved the model and the arrays it was given, kept so that the
+    #: shadow prices re-solve the LP on the same object (allocator.analysis.shadow); not serialized
+    highs: Any = field(default=None, repr=False, compare=False)
+    form: Any = field(default=None, repr=False, compare=False)
 
     @property
     def exit_code(self) -> int:
@@ -224,15 +238,17 @@ def infeasible_before_solving(exc: InfeasibleConstraintException, seconds: float
 
 
 def solve_model(model: pyo.ConcreteModel, options: SolverOptions, *,
-                form: StandardForm | None = None, start: np.ndarray | None = None
-                ) -> SolveOutcome:
+                form: StandardForm | None = None, start: np.ndarray | None = None,
+                deadline: Deadline | None = None, reserve: float = 0.0) -> SolveOutcome:
     """Solve ``model`` with HiGHS and load the values of the plan into its variables.
 
     ``form``: the model already compiled (:func:`compile_model`), to compile once when a
     start was computed on it. ``start``: a complete feasible plan, one value per column of
     ``form``, given to HiGHS as its first incumbent (:func:`set_mip_start`). The run is
     watched by :class:`allocator.engine.monitor.SolveMonitor`: first incumbent, progress line
-    (``options.progress``), Ctrl-C as a clean interrupt.
+    (``options.progress``), Ctrl-C as a clean interrupt. ``deadline``: the command's
+    wall-clock budget (:mod:`allocator.engine.deadline`); HiGHS gets what is left of it after
+    ``reserve`` seconds for what follows the search, and is stopped when it runs out.
     """
     t0 = time.perf_counter()
     if form is None:
@@ -256,13 +272,19 @@ def solve_model(model: pyo.ConcreteModel, options: SolverOptions, *,
     h = make_highs(form, options)
     if start is not None:
         set_mip_start(h, start)
-    monitor = SolveMonitor(progress=options.progress)
+    monitor = SolveMonitor(progress=options.progress, deadline=deadline, reserve=reserve)
     monitor.attach(h, watch_start=start is not None)
     t2 = time.perf_counter()
+    if deadline is not None and deadline.limited:
+        h.setOptionValue("time_limit", float(deadline.for_search(reserve) or 0.0))
     with monitor.interruptible():
         run_status = run_highs(h)
     t3 = time.perf_counter()
     outcome = read_outcome(h, form)
+    outcome.highs, outcome.form = h, form
+    if monitor.deadline_hit and outcome.status == "interrupted":  # our stop, not Ctrl-C
+        outcome.status = "time_limit" if outcome.has_solution else "time_limit_no_plan"
+        outcome.termination = "Time limit reached"
     outcome.first_incumbent = monitor.first_incumbent
     if start is not None:
         outcome.start["accepted_by_highs"] = monitor.start_accepted

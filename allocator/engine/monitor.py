@@ -10,6 +10,9 @@ Ctrl-C as a clean interrupt.
   CI). Nothing is printed during the first :data:`QUIET_FOR` s, so short solves stay silent.
 * **MIP start.** With a start given, HiGHS's log (delivered to ``cbLogging`` only, never to
   the console unless asked) says whether it found the start feasible: ``start_accepted``.
+* **Deadline.** With the command's wall-clock budget (:mod:`allocator.engine.deadline`), the
+  interrupt callbacks stop HiGHS once only the time reserved for what follows is left
+  (``deadline_hit``; the solve then reports ``time_limit``, not ``interrupted``).
 * **Ctrl-C.** While HiGHS runs, SIGINT only sets a flag; the next interrupt callback asks
   HiGHS to stop (``user_interrupt``), HiGHS returns its best plan with status interrupted,
   and allocator writes it like any other result (exit 3). The process is never killed in
@@ -31,6 +34,8 @@ from typing import Any, TextIO
 
 import highspy
 
+from allocator.engine.deadline import Deadline
+
 TTY_EVERY = 0.5
 LOG_EVERY = 10.0
 QUIET_FOR = 1.0
@@ -39,8 +44,15 @@ QUIET_FOR = 1.0
 class SolveMonitor:
     """Subscribes to a Highs object's callbacks for one run (see the module docstring)."""
 
-    def __init__(self, progress: bool = False, stream: TextIO | None = None) -> None:
+    def __init__(self, progress: bool = False, stream: TextIO | None = None, *,
+                 deadline: Deadline | None = None, reserve: float = 0.0) -> None:
         self.progress = progress
+        #: the command's wall-clock budget: HiGHS is asked to stop when only ``reserve``
+        #: seconds of it are left (HiGHS's own time_limit is set from it too; this catches
+        #: a run that overshoots it, e.g. a long sub-MIP)
+        self.deadline = deadline
+        self.reserve = reserve
+        self.deadline_hit = False
         self.stream = stream if stream is not None else sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.stop_requested = False
@@ -83,8 +95,13 @@ class SolveMonitor:
                 "objective": float(out.objective_function_value),
             }
 
+    def _out_of_time(self) -> bool:
+        if self.deadline is not None and self.deadline.expired(self.reserve):
+            self.deadline_hit = True
+        return self.deadline_hit
+
     def _on_mip_interrupt(self, e: Any) -> None:
-        if self.stop_requested:
+        if self.stop_requested or self._out_of_time():
             e.interrupt()
             return
         out = e.data_out
@@ -92,7 +109,7 @@ class SolveMonitor:
                    _finite(out.mip_dual_bound), _finite(out.mip_gap), int(out.mip_node_count))
 
     def _on_lp_interrupt(self, e: Any) -> None:
-        if self.stop_requested:
+        if self.stop_requested or self._out_of_time():
             e.interrupt()
             return
         if self.first_incumbent is None and self._last_shown == -math.inf:

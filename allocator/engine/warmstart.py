@@ -10,7 +10,11 @@ it as its first incumbent (:func:`allocator.engine.highs.set_mip_start`) and can
   hosted) and ``capacity``. Tried in order: hosting and capacities fixed; hosting fixed;
   *repair*: the plan's hosts kept (a lower bound) and the rest left to a short MIP. What
   happened is recorded in ``summary.json`` (``start``).
-* **Heuristic** (:func:`greedy_hosting`), on every solve unless ``--no-heuristic``. It keeps
+* **Heuristic** (:func:`first_plan`), on every solve unless ``--no-heuristic``: first the
+  relaxation-guided restricted MIP of :mod:`allocator.engine.relaxation` (the LP relaxation's unused
+  hosting decisions fixed at 0, the rest solved by HiGHS to 1% within
+  :data:`RELAXATION_SECONDS`); when it gives no plan, the greedy (:func:`greedy_hosting`),
+  which keeps
   what is left of every limit of the families built and not softened (talent per region
   and class, each region's budget plus the national fund (its reserved share for
   slow-return industries only), key inputs, focus limits) and, for each host, the output
@@ -41,6 +45,7 @@ When both a start file and the heuristic give a plan, HiGHS gets the cheaper one
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -52,9 +57,13 @@ import pandas as pd
 from allocator.core.errors import InputError, Problem
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolverOptions, StandardForm, make_highs, read_outcome, run_highs
+from allocator.engine.relaxation import start_from_relaxation
 
 #: time limit of one completion (LP, or the repair MIP), in seconds
 COMPLETE_SECONDS = 30.0
+#: most time for the relaxation-guided restricted MIP, in seconds (then the main search
+#: takes over from its best plan)
+RELAXATION_SECONDS = 10.0
 #: a little below each limit, so that a heuristic plan is not rejected on tolerance
 SAFETY = 1e-6
 #: less room than this (in capacity units) counts as none
@@ -185,8 +194,10 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
 
 
 def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
-                    options: SolverOptions) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """A MIP start from a plan file: see the module docstring for the attempts."""
+                    options: SolverOptions, *, seconds: float = math.inf
+                    ) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """A MIP start from a plan file: see the module docstring for the attempts; they stop
+    when ``seconds`` are used up."""
     t0 = time.perf_counter()
     hosts, capacity = read_plan(path, built)
     report: dict[str, Any] = {"file": str(path), "hosts": sum(hosts.values())}
@@ -198,6 +209,11 @@ def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
                      {"lower_only": True, "seconds": min(10.0, COMPLETE_SECONDS)}))
     reasons = []
     for how, kwargs in attempts:
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0:
+            reasons.append(f"{how}: not tried, the time limit was used up")
+            continue
+        kwargs["seconds"] = min(kwargs.get("seconds", COMPLETE_SECONDS), left)
         x, objective, status = complete(built, form, hosts, options, **kwargs)
         if x is not None:
             report.update(used=True, how=how, objective=objective,
@@ -699,8 +715,8 @@ def with_slacks(form: StandardForm, rows: list[tuple[int, str, str, float]],
     )
 
 
-def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverOptions
-                         ) -> tuple[np.ndarray | None, dict[str, Any]]:
+def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverOptions, *,
+                         seconds: float = math.inf) -> tuple[np.ndarray | None, dict[str, Any]]:
     """A MIP start from :func:`greedy_hosting`, completed by :func:`complete`.
 
     The completion LP runs with a penalized slack on each row that carries output to a
@@ -722,7 +738,12 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
     status, rounds = "", 0
     short: list[Any] = []
     for rounds in range(1, REPAIR_ROUNDS + 1):  # noqa: B007 (reported below)
-        y, value, status = complete(built, elastic, dict.fromkeys(g.cap, 1), options)
+        left = seconds - (time.perf_counter() - t0)
+        if left <= 0:
+            status = "the time limit was used up"
+            break
+        y, value, status = complete(built, elastic, dict.fromkeys(g.cap, 1), options,
+                                    seconds=min(COMPLETE_SECONDS, left))
         if y is None:
             break
         short = [(r, y[n + j]) for j, r in enumerate(rows) if y[n + j] > 1e-7]
@@ -746,11 +767,12 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
                     added = True
         if not added:
             break
-    if x is None and short:
+    left = seconds - (time.perf_counter() - t0)
+    if x is None and short and left > 0:
         # last resort: the industries still short of reach choose their hosts in a small MIP
         free = {i for (_, i, _, _), _ in short}
         x, objective, status = complete(built, form, dict.fromkeys(g.cap, 1), options,
-                                        free=free, seconds=10.0)
+                                        free=free, seconds=min(10.0, left))
         status = (f"{len(short)} destination(s) not reached from hosts with room after "
                   f"{rounds} rounds; the hosting of {', '.join(sorted(free))} left to a short "
                   f"MIP: {status}")
@@ -765,19 +787,54 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
     return x, report
 
 
+def first_plan(built: BuiltModel, form: StandardForm, options: SolverOptions, *,
+               seconds: float = math.inf) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The heuristic's first plan: the relaxation-guided restricted MIP
+    (:mod:`allocator.engine.relaxation`), and when it gives none, the greedy
+    (:func:`start_from_heuristic`) in the time left. The report is the one that gave the
+    plan (the other's under ``relaxation`` / ``greedy``); when neither did, ``message`` says
+    why in one line.
+
+    The relaxation goes first because it measured better on every instance tried: on the
+    bundled china-sei a plan 1.3% above the optimum in 0.8 s against the greedy's 17% in
+    0.4 s; on the generated 100 x 20 and 180 x 30 instances the greedy cannot complete its
+    hosting while the restricted MIP finds a plan."""
+    t0 = time.perf_counter()
+    x, relaxed = start_from_relaxation(form, options, seconds=min(seconds, RELAXATION_SECONDS))
+    if x is not None:
+        return x, relaxed
+    left = seconds - (time.perf_counter() - t0)
+    if left <= 0:
+        return None, {**relaxed, "message": f"{relaxed['message']}; no time was left for the "
+                      "greedy; HiGHS starts without a first plan"}
+    x, greedy = start_from_heuristic(built, form, options, seconds=left)
+    greedy["seconds"] = time.perf_counter() - t0
+    greedy["relaxation"] = relaxed
+    if x is None:
+        greedy["message"] = (f"{relaxed['message']}; "
+                             + greedy["message"].replace("; HiGHS starts without it", "")
+                             + "; HiGHS starts without a first plan")
+    return x, greedy
+
+
 def prepare(built: BuiltModel, form: StandardForm, options: SolverOptions, *,
-            heuristic: bool = True, plan: str | Path | None = None
-            ) -> tuple[np.ndarray | None, dict[str, Any]]:
-    """The MIP start of a solve, and what happened (for ``summary.json``'s ``start``)."""
+            heuristic: bool = True, plan: str | Path | None = None,
+            seconds: float = math.inf) -> tuple[np.ndarray | None, dict[str, Any]]:
+    """The MIP start of a solve, and what happened (for ``summary.json``'s ``start``).
+    ``seconds``: the time the start may take (the command's budget gives it a share of what
+    is left, :mod:`allocator.engine.deadline`)."""
+    until = time.perf_counter() + seconds
     report: dict[str, Any] = {"heuristic": {"used": False, "message": "off (--no-heuristic)"}
                               if not heuristic else {}, "plan": None, "given": None}
     candidates: list[tuple[float, str, np.ndarray]] = []
     if plan is not None:
-        x, report["plan"] = start_from_plan(built, form, plan, options)
+        x, report["plan"] = start_from_plan(built, form, plan, options,
+                                            seconds=max(until - time.perf_counter(), 0.0))
         if x is not None:
             candidates.append((report["plan"]["objective"], "plan", x))
     if heuristic:
-        x, report["heuristic"] = start_from_heuristic(built, form, options)
+        x, report["heuristic"] = first_plan(built, form, options,
+                                            seconds=max(until - time.perf_counter(), 0.0))
         if x is not None:
             candidates.append((report["heuristic"]["objective"], "heuristic", x))
     if not candidates:

@@ -32,6 +32,9 @@ def render_summary(result: Any) -> str:
                      else "no bound either")
             lines.append(f"No plan found; {bound}.")
         return "\n".join(lines)
+    shadow = s.get("shadow_prices") or {}
+    if shadow.get("status") not in (None, "optimal"):
+        lines.append(f"Shadow prices (regions.csv) {shadow['message'] or shadow['status']}.")
     lines.append(f"Objective {s['objective']:,.2f} {money}"
                  + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
                     else ""))
@@ -85,6 +88,9 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
     if heuristic.get("used") and start.get("given") == "heuristic":
         out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
                    f"in {heuristic['seconds']:.1f} s.")
+    elif (heuristic.get("message") and not heuristic.get("used") and not plan
+          and not heuristic["message"].startswith("off")):
+        out.append(f"Heuristic first plan: none ({heuristic['message']}).")
     if first:
         source = {"highs": "HiGHS's own search", "plan": "the start plan",
                   "heuristic": "the heuristic"}.get(first["source"], first["source"])

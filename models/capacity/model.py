@@ -133,6 +133,7 @@ FAMILY = Family(
             "capacity covers final plus intermediate demand.",
     math=__doc__ or "",
     build=build,
+    valid_inequalities=("capacity_cover_by_hosts", "capacity_fewest_hosts"),
     limits=("capacity_covers_requirement",),
     report_rows=report,
     limit_source=limit_source,

@@ -206,6 +206,8 @@ FAMILY = Family(
             "distance and with crossing a group border.",
     math=__doc__ or "",
     build=build,
+    valid_inequalities=("chain_coordination_supplier_within_reach",
+                        "chain_coordination_flow_within_host"),
     limits=("chain_coordination_inflow",),
     limit_source=limit_source,
     report_rows=report,

@@ -151,6 +151,7 @@ FAMILY = Family(
             "cost per unit and km.",
     math=__doc__ or "",
     build=build,
+    valid_inequalities=("markets_ship_within_host",),
     limits=("markets_demand_met",),
     limit_source=limit_source,
     report_rows=report,
