@@ -103,7 +103,7 @@ def builtin_parts(name: str) -> ReportParts | None:
     try:
         found = importlib.import_module(module)
     except ModuleNotFoundError as exc:  # no such file; an import inside it still fails
-        if exc.name is not None and module.startswith(exc.name):
+        if exc.name is not None and (module + ".").startswith(exc.name + "."):
             return None
         raise
     parts = getattr(found, "REPORT", None)

@@ -147,11 +147,11 @@ def builtin_rules(name: str) -> FamilyRules | None:
     try:
         found = importlib.import_module(module)
     except ModuleNotFoundError as exc:  # no such file; an import inside it still fails
-        if exc.name is not None and module.startswith(exc.name):
+        if exc.name is not None and (module + ".").startswith(exc.name + "."):
             return None
         raise
-    rules_ = getattr(found, "VERIFY", None)
-    return rules_ if isinstance(rules_, FamilyRules) else None
+    stated = getattr(found, "VERIFY", None)
+    return stated if isinstance(stated, FamilyRules) else None
 
 
 def _family_rules(listed: list[dict[str, Any]], files: Iterable[str | Path], report: Report
