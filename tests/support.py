@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import allocator
-from allocator.results import Result
+from allocator.engine.results import Result
 from allocator.verify import verify
 
 #: two regions on the equator, one degree (111.195 km) apart, in different groups
@@ -51,7 +51,7 @@ def verified(folder: Path, result: Result) -> Result:
     it (every constraint recomputed, the objective agrees); returns ``result``."""
     if result.outcome.has_solution:
         with tempfile.TemporaryDirectory() as tmp:
-            out = result.write(Path(tmp) / "results")
+            out = allocator.write_results(result, Path(tmp) / "results")
             report = verify(folder, out)
             assert report.ok, report.render()
     return result

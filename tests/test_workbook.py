@@ -14,22 +14,17 @@ import pytest
 from support import hosted, solve
 
 import allocator
-from allocator.errors import InputError
-from allocator.solve import compile_model
-from allocator.validation import read_instance
-from allocator.workbook import (
-    SettingRow,
-    folder_to_workbook,
-    rows_to_toml,
-    toml_to_rows,
-    workbook_to_folder,
-)
+from allocator.core.errors import InputError
+from allocator.engine.highs import compile_model
+from allocator.input.convert import folder_to_workbook, workbook_to_folder
+from allocator.input.read import read_instance
+from allocator.input.workbook import SettingRow, rows_to_toml, toml_to_rows
 
 BUNDLED = Path(__file__).resolve().parent.parent / "instances" / "china-sei"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "allocator.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
                           text=True, check=False)
 
 

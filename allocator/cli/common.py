@@ -1,0 +1,89 @@
+"""What every command shares: the exit-code guard, the instance argument, the family and
+table options, and comma-separated name lists."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+
+INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
+
+
+def guard(fn: Callable[..., int | None]) -> Callable[..., None]:
+    """Turn every outcome into its exit code; bad input is reported all at once."""
+
+    @wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            code = fn(*args, **kwargs) or 0
+        except InputError as exc:
+            click.echo(str(exc), err=True)
+            click.echo("Nothing was solved. Fix the input and run again.", err=True)
+            code = EXIT_BAD_INPUT
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except BrokenPipeError:  # output piped into `head` and closed: not an error
+            sys.stderr.close()
+            code = 0
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            code = 130
+        except Exception:  # an internal error: show it, ask for a report
+            click.echo(traceback.format_exc(), err=True)
+            click.echo("allocator hit an internal error (above). Please report it with the "
+                       "instance folder.", err=True)
+            code = EXIT_INTERNAL
+        sys.exit(code)
+
+    return run
+
+
+def family_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option("--without", "without", multiple=True, metavar="NAME",
+                      help="Switch a family off by name (repeatable). Default: none; the "
+                           "instance's [families] without also applies.")(fn)
+    fn = click.option("--family", "family_files", multiple=True,
+                      type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                      metavar="FILE.py",
+                      help="Add a family from a Python file defining FAMILY (repeatable); a "
+                           "family with the name of an existing one replaces it. Default: "
+                           "none.")(fn)
+    return fn
+
+
+
+def _parse_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                  ) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise click.BadParameter(f"expected NAME=PATH (e.g. shocks=scenarios/shocks.csv), "
+                                     f"got {value!r}")
+        out[name.strip()] = path.strip()
+    return out
+
+
+def table_option(fn: Any) -> Any:
+    """``--table NAME=PATH`` (repeatable): read table NAME from PATH, inside the instance
+    folder, over the instance's ``[tables]``; passed to the command as ``tables``."""
+    return click.option(
+        "--table", "tables", multiple=True, metavar="NAME=PATH", callback=_parse_tables,
+        help="Read table NAME from PATH (relative to the instance folder, inside it), over "
+             "instance.toml [tables]; repeatable. E.g. --table shocks=scenarios/shocks.csv "
+             "solves with supply-shock scenarios. Default: the instance's own files.")(fn)
+
+
+def names(values: tuple[str, ...]) -> list[str]:
+    """``("talent,funding", "supply")`` -> ``["talent", "funding", "supply"]``."""
+    return [n.strip() for v in values for n in v.split(",") if n.strip()]
