@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from allocator.network import Network
+from allocator.input.network import Network
 
 try:  # an optional dependency of this script only (pip install -e '.[data]')
     from pypinyin import lazy_pinyin

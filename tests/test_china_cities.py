@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from allocator.models import DEFAULT
+from allocator.models import default_families
 
 import allocator
-from allocator.prune import derive_sites
+from allocator.engine.prune import derive_sites
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDER = ROOT / "instances" / "china-cities"
@@ -107,7 +107,7 @@ def test_the_planted_plan_survives_pruning(inst, planted):
     limits, with room for its planted capacity; and most pairs are pruned (specialist talent
     lives in a few cities), which keeps the model small."""
     start = time.perf_counter()
-    derived = derive_sites(inst, list(DEFAULT))
+    derived = derive_sites(inst, default_families())
     seconds = time.perf_counter() - start
     sites = derived.sites
     keys = pd.MultiIndex.from_frame(planted[["industry", "region"]])
