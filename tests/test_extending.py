@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -98,6 +99,39 @@ def test_the_family_joins_from_instance_toml_with_its_options(tiny):
     r = allocator.solve(allocator.build_model(inst, ["capacity", "max_fabs_per_group"]))
     assert r.status == "infeasible"
     assert "capacity + max_fabs_per_group" in r.outcome.message
+
+
+def test_the_familys_presolve_check_answers_before_any_solve(tiny):
+    # limit = 1: at most one fab per group. The largest site of g1 (A, B, C: 10 each) and of
+    # g2 (D: 10) build 20 < demand 30, so the family's pre-solve check proves that no plan
+    # exists: allocator solve skips HiGHS and exits 4 with the family's sentence.
+    sentence = ("ic_fab: needs at least 30 unit, but with at most 1 host region per group "
+                "(instance.toml [max_fabs_per_group] limit) its sites can build at most 20")
+    toml = '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n'
+
+    def solve(family_file: str) -> tuple[subprocess.CompletedProcess, dict]:
+        folder = make(tiny, toml)
+        (folder / "max_fabs.py").write_text(family_file)
+        out = folder / "out"
+        done = subprocess.run(
+            [sys.executable, "-m", "allocator", "solve", str(folder), "--without",
+             "duplication", "--without", "duplication_neighbors", "-o", str(out)],
+            capture_output=True, text=True, check=False)
+        return done, json.loads((out / "summary.json").read_text())
+
+    done, summary = solve(EXAMPLE.read_text())
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] == "pre-solve checks"
+    assert sentence in done.stdout
+    assert summary["explanation"]["checks"] == [{"family": "max_fabs_per_group",
+                                                 "message": sentence}]
+    # the same file without the hook: still no plan (HiGHS finds it infeasible), but nothing
+    # in allocator knew the family's reason before the solve
+    done, summary = solve(EXAMPLE.read_text().replace(
+        "    presolve_checks=presolve_checks,\n", ""))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] != "pre-solve checks"
+    assert sentence not in done.stdout and summary["explanation"]["checks"] == []
 
 
 def test_the_family_joins_from_the_command_line(tiny):

@@ -10,17 +10,26 @@ $$
 
 $R_g$ are the regions of group $g$, $N$ the option ``limit`` (default 2) and the capped
 industry the option ``industry`` (default ``ic_fab``).
+
+Pre-solve check (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of the industry in any plan, the $N$ largest site maxima of each
+group hold it, $L_i \le \sum_g \max_{|T| \le N,\ T \subseteq R_g} \sum_{r \in T}
+\overline{Q}_{ir}$: no plan hosts more than $N$ sites of a group, and a site holds at most
+its maximum.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pandas as pd
 import pyomo.environ as pyo
 
 from allocator import Context, Family, Option, Symbol
+from allocator.core.presolve import CheckFailure, exceeds, number
 
 if TYPE_CHECKING:
+    from allocator import Instance
     from allocator.verify import Check
 
 
@@ -35,6 +44,24 @@ def build(b: pyo.Block, ctx: Context) -> None:
         sorted(g for g, sites in by_group.items() if len(sites) > limit),
         rule=lambda _, g: pyo.quicksum(ctx.hosts[s] for s in by_group[g]) <= limit,
     )
+
+
+def presolve_checks(inst: Instance, options: dict, least: pd.Series) -> list[CheckFailure]:
+    """Before any solve: the N largest site maxima of each group hold the industry's least
+    capacity L_i (``least``), or no plan exists."""
+    industry, limit = options["industry"], options["limit"]
+    sites = inst.sites
+    if industry not in sites.index.get_level_values(0):
+        return []
+    maxima = sites.xs(industry, level=0)["capacity_max"]
+    groups = inst.region["group"].reindex(maxima.index).to_numpy()
+    most = float(maxima.groupby(groups).apply(lambda m: m.nlargest(limit).sum()).sum())
+    if not exceeds(float(least[industry]), most):
+        return []
+    return [CheckFailure("max_fabs_per_group", "largest_sites", (
+        f"{industry}: needs at least {number(least[industry])} {inst.capacity_unit(industry)}, "
+        f"but with at most {limit} host region{'s' if limit != 1 else ''} per group (instance.toml "
+        f"[max_fabs_per_group] limit) its sites can build at most {number(most)}"))]
 
 
 def check(v: Check) -> None:
@@ -52,6 +79,7 @@ FAMILY = Family(
     summary="At most N host regions of one industry (chip fabs) per province group.",
     math=__doc__ or "",
     build=build,
+    presolve_checks=presolve_checks,
     check=check,
     options=(
         Option("industry", str, "ic_fab", "the industry to cap"),
