@@ -22,16 +22,34 @@ from allocator.cli.common import guard
               help="Instance folder or workbook to take region names and coordinates from "
               "(checked against the SHA-256 recorded in summary.json). Default: the "
               "results folder's geography.csv, else the instance path it records.")
+@click.option("--family", "family_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.py",
+              help="A researcher's family file whose report parts (its section, lines, key "
+                   "figures) to add, for a family the results were solved with "
+                   "(repeatable). Default: none; the built-in families' parts are always "
+                   "added, and no family file is run unless named here.")
 @guard
 def report(results: Path, output: Path | None, against: Path | None,
-           instance: Path | None) -> int:
+           instance: Path | None, family_files: tuple[Path, ...]) -> int:
     """Write a self-contained HTML report of the results folder RESULTS (what `allocator
     solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
-    resources with shadow prices, and how to reproduce. It opens offline and can be
-    forwarded as one file. Exit 2 when RESULTS is not a results folder."""
+    resources with shadow prices, each family's own sections, and how to reproduce. It
+    opens offline and can be forwarded as one file. Exit 2 when RESULTS is not a results
+    folder or a --family file cannot be loaded."""
+    from allocator.core.errors import InputError, Problem
+    from allocator.input.families import FamilyLoadError, load_family_file
     from allocator.output.report import write_report
 
-    page, charts = write_report(results, output, against=against, instance=instance)
+    families, problems = [], []
+    for path in family_files:
+        try:
+            families.append(load_family_file(path))
+        except FamilyLoadError as exc:
+            problems.append(Problem("--family", str(exc), value=str(path)))
+    if problems:
+        raise InputError(problems)
+    page, charts = write_report(results, output, against=against, instance=instance,
+                                families=families)
     click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
     return 0
 

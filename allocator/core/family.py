@@ -13,8 +13,13 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``tables`` / ``columns``: new input tables or columns it reads, validated like built-in ones;
 * ``build(block, ctx)``: puts its components on its own Pyomo block, reading data and the
   shared decisions through :class:`allocator.engine.build.Context` only;
-* ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
-  ``resources`` (use of each limited resource against what is available);
+* ``report_rows(block, ctx)`` (optional): its rows of the shared result tables ``flows``
+  and ``resources`` (use of each limited resource against what is available), and tables
+  of its own (``pilot_bases.csv``);
+* ``report_parts`` (optional, a :class:`ReportParts`): what it adds to the planner's HTML
+  report and to the summary printed after a solve (a section of its own, blocks inside a
+  shared section, key figures, lines). A built-in family states them in
+  ``models/<family>/report.py`` (``REPORT``, found by name);
 * ``limit_source(block, ctx, constraint, index)`` (optional): where a row of one of its
   ``limits`` comes from in the input, as a :class:`LimitSource` (file, spreadsheet rows,
   column, what it limits, the limit's value and unit): how ``--soft`` shortfalls and
@@ -29,10 +34,11 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
   each failure is a :class:`allocator.core.presolve.CheckFailure` (one sentence with the
   numbers and input rows) that proves no plan exists: ``allocator solve`` then skips HiGHS,
   explains and exits 4. The checks of a softened family (``--soft``) do not run;
-* ``check(v)`` (optional): the family's rules restated for ``allocator verify``, which
-  recomputes them from the written result tables with plain pandas (``v`` is an
-  :class:`allocator.verify.Check`). The built-in families' rules live in
-  ``allocator/verify/rules.py``; a family without either is reported as *not checked*.
+* ``verify_rules(v)`` (optional): the family's rules restated for ``allocator verify``,
+  which recomputes them from the written result tables with plain pandas (``v`` is an
+  :class:`allocator.verify.Check`). A built-in family's rules live beside its model, in
+  ``models/<family>/verify.py`` (found by name, sharing no code with ``model.py``); a
+  family without either is reported as *not checked*.
 * ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
   can reach under the family's limits, used to tighten site maxima and leave out sites that
   can never host (:mod:`allocator.engine.prune`).
@@ -81,6 +87,8 @@ if TYPE_CHECKING:
     from allocator.core.tables import HeuristicLimits
     from allocator.engine.build import Context
     from allocator.input.data import Instance
+    from allocator.output.page import ReportData
+    from allocator.output.parts import Block, Section
 
 SymbolKind = Literal[
     "set", "parameter", "variable", "constraint", "expression", "block", "objective"
@@ -190,6 +198,32 @@ def rows_where(table: pd.DataFrame, **values: Any) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class ReportParts:
+    """What a family adds to what a planner reads of a solve, from the result tables.
+
+    * ``section(data)``: a report section of its own (None when its data are absent), placed
+      after the section function named ``after`` of :data:`allocator.output.report.SECTIONS`
+      (blank: before the last, ``reproduce``);
+    * ``blocks``: blocks it adds inside a shared section, by the section's id
+      (``"duplication"``, ``"resources"``): ``blocks[id](data)`` -> paragraphs, tables,
+      figures, where that section places the families' blocks;
+    * ``kpis(data)``: key figures for the headline, ``[(value, what it is)]``;
+    * ``map_flows(flows)``: the rows of ``flows.csv`` the map draws as lines;
+    * ``summary_lines(tables)``: lines for the summary printed after a solve (the result
+      tables by name), printed after the host regions, with a blank line before them.
+
+    ``data`` is an :class:`allocator.output.page.ReportData`.
+    """
+
+    section: Callable[[ReportData], Section | None] | None = None
+    after: str = ""
+    blocks: dict[str, Callable[[ReportData], list[Block]]] = field(default_factory=dict)
+    kpis: Callable[[ReportData], list[tuple[str, str]]] | None = None
+    map_flows: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    summary_lines: Callable[[dict[str, pd.DataFrame]], list[str]] | None = None
+
+
+@dataclass(frozen=True)
 class Family:
     """A constraint family: see the module docstring for the contract."""
 
@@ -206,8 +240,12 @@ class Family:
     limits: tuple[str, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
-    #: result rows for the shared tables ("flows", "resources"), from the solved block
-    report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: result rows for the shared tables ("flows", "resources") and tables of its own, from
+    #: the solved block
+    report_rows: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: what it adds to the HTML report and the summary after a solve (a built-in family:
+    #: ``REPORT`` of its models/<family>/report.py, found by name)
+    report_parts: ReportParts | None = None
     #: where a row of one of its ``limits`` comes from: ``(block, ctx, constraint name, index)
     #: -> LimitSource``; without it, shortfalls are named by constraint and index
     limit_source: Callable[[pyo.Block, Context, str, Any], LimitSource] | None = None
@@ -221,7 +259,8 @@ class Family:
         = None
     #: allocator verify: recompute this family's constraints and terms from the written
     #: tables, without Pyomo (see allocator.verify.Check); None: verify cannot check it
-    check: Callable[[Any], None] | None = None
+    #: (a built-in family's rules are its models/<family>/verify.py, found by name)
+    verify_rules: Callable[[Any], None] | None = None
     #: the most capacity each candidate site can reach under this family's limits, from the
     #: data alone: ``site_bounds(instance, options, sites)`` returns rows (industry, region,
     #: bound, reason); the engine tightens the site maximum with them and leaves out the

@@ -1,7 +1,7 @@
 """Shapes of the rows families hand back to the engine, and helpers to make them.
 
 A family's ``site_bounds`` hook returns rows of :data:`BOUND_COLUMNS` (the engine prunes
-with them, :mod:`allocator.engine.prune`); its ``report`` hook returns rows of the shared
+with them, :mod:`allocator.engine.prune`); its ``report_rows`` hook returns rows of the shared
 result tables ``flows`` (:data:`FLOW_COLUMNS`, made with :func:`flow_table`) and
 ``resources`` (:data:`RESOURCE_COLUMNS`); its ``heuristic_limits`` hook a
 :class:`HeuristicLimits`.

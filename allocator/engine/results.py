@@ -124,10 +124,10 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     shared: dict[str, list[pd.DataFrame]] = {}
     # second-stage families report per scenario (allocator.engine.stochastic)
     for fam in built.first_stage:
-        if fam.report is None:
+        if fam.report_rows is None:
             continue
         ctx = built.context(fam)  # read-only: reports read the solved block
-        for name, df in fam.report(built.block(fam.name), ctx).items():
+        for name, df in fam.report_rows(built.block(fam.name), ctx).items():
             shared.setdefault(name, []).append(df)
     flows = _concat(shared.pop("flows", []), FLOW_COLUMNS)
     resources = _concat(shared.pop("resources", []), RESOURCE_COLUMNS)

@@ -287,10 +287,10 @@ def scenario_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
             "availability": [sc.factor("availability", r) for _, r in keys],
             "production": clean(p)}))
         for fam in second:
-            if fam.report is None:
+            if fam.report_rows is None:
                 continue
             ctx = scenario_context(built, sc, fam)
-            for name, df in fam.report(blk.family[fam.name], ctx).items():
+            for name, df in fam.report_rows(blk.family[fam.name], ctx).items():
                 if name == "flows":
                     flows.append(df.assign(scenario=sc.name))
                 elif name == "imports":

@@ -217,7 +217,7 @@ FAMILY = Family(
                         "chain_coordination_flow_within_host"),
     limits=("chain_coordination_inflow",),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     site_bounds=site_bounds,
     heuristic_limits=heuristic_limits,
     relax_last=True,

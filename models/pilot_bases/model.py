@@ -280,7 +280,7 @@ FAMILY = Family(
                    "pilot base (blank: the option reach_km; the same group always counts)",
                    unit="km", required=False, nullable=True, ge=0),
     )},
-    report=report,
+    report_rows=report,
     input_rules=input_rules,
     site_bounds=site_bounds,
     presolve_checks=presolve_checks,

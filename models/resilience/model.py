@@ -229,7 +229,7 @@ FAMILY = Family(
     presolve_checks=presolve_checks,
     limits=("resilience_min_hosts", "resilience_max_share", "resilience_n1_cover"),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     columns={"industries": (
         _column("min_hosts", "int", "resilience (critical industries only): at least this "
                 "many host regions (blank: no minimum)", unit="regions", ge=1),

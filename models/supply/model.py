@@ -321,7 +321,7 @@ FAMILY = Family(
     build=build,
     limits=("supply_covers_need_national", "supply_covers_need_regional",
             "supply_imports_within_cap", "supply_domestic_share_met"),
-    report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
+    report_rows=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
     limit_source=limit_source,
     site_bounds=site_bounds,
     presolve_checks=presolve_checks,
