@@ -18,8 +18,10 @@ from typing import Any
 
 import click
 
+from allocator.cli_options import allow_families_option, force_option
 from allocator.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 from allocator.generate import generate_command
+from allocator.outfolder import OutputRefusedError, check_files, check_folder, record_files
 from allocator.value import stochastic_value_command, table_option
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
@@ -32,6 +34,10 @@ def _guard(fn: Callable[..., int | None]) -> Callable[..., None]:
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             code = fn(*args, **kwargs) or 0
+        except OutputRefusedError as exc:  # before InputError, of which it is a kind
+            click.echo(str(exc), err=True)
+            click.echo("Nothing was written.", err=True)
+            code = EXIT_BAD_INPUT
         except InputError as exc:
             click.echo(str(exc), err=True)
             click.echo("Nothing was solved. Fix the input and run again.", err=True)
@@ -81,7 +87,7 @@ def _family_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Add a family from a Python file defining FAMILY (repeatable); a "
                            "family with the name of an existing one replaces it. Default: "
                            "none.")(fn)
-    return fn
+    return allow_families_option(fn)
 
 
 @main.command()
@@ -90,7 +96,7 @@ def _family_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @table_option
 @_guard
 def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...],
-             tables: dict[str, str]) -> int:
+             allow_families: bool, tables: dict[str, str]) -> int:
     """Check every file of INSTANCE (a folder) and report every problem at once.
 
     Each problem names the file, the row (as a spreadsheet shows it), the column, the bad
@@ -99,7 +105,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     from allocator.data import load_instance
 
     inst = load_instance(instance, extra_families=family_files, without=without,
-                         tables=tables)
+                         tables=tables, allow_families=allow_families)
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
@@ -120,9 +126,10 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
 @main.command()
 @INSTANCE
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder for the result tables and summary.json; replaced "
-                                 "atomically when complete. Default: no files, terminal "
-                                 "summary only.")
+              default=None, help="Folder for the result tables and summary.json, written "
+                                 "beside it and swapped in when complete; a folder allocator "
+                                 "did not write is refused (see --force). Default: no files, "
+                                 "terminal summary only.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Wall-clock limit of the MIP solve, in seconds. Default: the instance's "
                    "[solver] time_limit, else none.")
@@ -161,13 +168,14 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               "limit's unit). Default: 1e6.")
 @_family_options
 @table_option
+@force_option
 @_guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
           start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
-          without: tuple[str, ...], family_files: tuple[Path, ...],
-          tables: dict[str, str]) -> int:
+          without: tuple[str, ...], family_files: tuple[Path, ...], allow_families: bool,
+          tables: dict[str, str], force: bool) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
     relaxations when infeasible) and summary.json.
@@ -181,8 +189,12 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     """
     import allocator
 
+    if output is not None:  # refused before the solve, not after it
+        check_folder(output, force=force, reading=[instance])
+    if log_file is not None:
+        check_files([log_file], force=force, reading=[instance])
     inst = allocator.load_instance(instance, extra_families=family_files, without=without,
-                                   tables=tables)
+                                   tables=tables, allow_families=allow_families)
     options = allocator.SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose, progress=not (quiet or verbose),
@@ -197,9 +209,11 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
     result = allocator.solve(built, options)
+    if log_file is not None:
+        record_files([log_file])
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
-        path = result.write(output)
+        path = result.write(output, force=force)
         click.echo(f"\nResults written to {path}")
     return result.exit_code
 
@@ -228,7 +242,7 @@ def _names(values: tuple[str, ...]) -> list[str]:
 @_guard
 def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
             threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
-            family_files: tuple[Path, ...]) -> int:
+            family_files: tuple[Path, ...], allow_families: bool) -> int:
     """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
     fail, then the smallest set of limits to relax (fewest limits, demand last, then least
     amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
@@ -241,7 +255,8 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
     from allocator.errors import EXIT_INFEASIBLE, EXIT_TIME_LIMIT
     from allocator.explain import explain as explain_instance
 
-    inst = allocator.load_instance(instance, extra_families=family_files, without=without)
+    inst = allocator.load_instance(instance, extra_families=family_files, without=without,
+                                   allow_families=allow_families)
     options = allocator.SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
     known = [f.name for f in inst.active_families if f.limits]
     for name in _names(relax):
@@ -261,7 +276,7 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
 @_family_options
 @_guard
 def families(instance: Path | None, math_of: str | None, without: tuple[str, ...],
-             family_files: tuple[Path, ...]) -> int:
+             family_files: tuple[Path, ...], allow_families: bool) -> int:
     """List the formulation families, what each does and whether it is on.
 
     With INSTANCE, on/off is for that instance (a family whose tables are absent is off).
@@ -271,7 +286,8 @@ def families(instance: Path | None, math_of: str | None, without: tuple[str, ...
     from allocator.family import compose, default_families, load_family_file
 
     if instance is not None:
-        inst = load_instance(instance, extra_families=family_files, without=without)
+        inst = load_instance(instance, extra_families=family_files, without=without,
+                             allow_families=allow_families)
         statuses = [(s.family, s.active, s.reason) for s in inst.families]
     else:
         fams = compose(default_families(), [load_family_file(f) for f in family_files],
@@ -399,7 +415,7 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
 from allocator.planner_cli import register  # noqa: E402 (report, convert)
 
 register(main, _guard)
-main.add_command(generate_command)
+main.add_command(_register(generate_command))
 
 if __name__ == "__main__":
     main()

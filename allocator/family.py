@@ -44,11 +44,12 @@ Families never reach into each other's blocks; they meet through the shared deci
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -219,6 +220,8 @@ class Family:
     demand: tuple[str, ...] = ()
     #: where the family was loaded from, for reports
     source: str = ""
+    #: SHA-256 of the file's bytes that ran (:func:`load_family_file`); "" for built-ins
+    source_sha256: str = ""
 
     def option(self, name: str) -> Option:
         for o in self.options:
@@ -239,7 +242,9 @@ def default_families() -> list[Family]:
 
 
 def load_family_file(path: str | Path) -> Family:
-    """Load a researcher's family from a Python file defining ``FAMILY``."""
+    """Load a researcher's family from a Python file defining ``FAMILY``. The file's bytes
+    are read once, hashed and run, so that ``source_sha256`` is the hash of the code that
+    ran. Whether a file may run at all is decided before (:mod:`allocator.trust`)."""
     path = Path(path).resolve()
     if not path.is_file():
         raise FamilyLoadError(f"family file {path} does not exist")
@@ -250,19 +255,14 @@ def load_family_file(path: str | Path) -> Family:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        data = path.read_bytes()
+        exec(compile(data, str(path), "exec"), module.__dict__)  # the bytes hashed below
     except Exception as exc:  # the researcher's code: report, don't crash
         raise FamilyLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
     family = getattr(module, "FAMILY", None)
     if not isinstance(family, Family):
         raise FamilyLoadError(f"{path} does not define FAMILY = allocator.family.Family(...)")
-    return _with_source(family, str(path))
-
-
-def _with_source(family: Family, source: str) -> Family:
-    from dataclasses import replace
-
-    return replace(family, source=source)
+    return replace(family, source=str(path), source_sha256=hashlib.sha256(data).hexdigest())
 
 
 def compose(

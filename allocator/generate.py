@@ -44,7 +44,9 @@ import click
 import numpy as np
 import pandas as pd
 
+from allocator.cli_options import force_option
 from allocator.network import Network
+from allocator.outfolder import check_folder, write_folder
 
 #: the lower and upper end of the number of host regions an industry's requirement needs
 HOSTS_NEEDED = (3, 15)
@@ -565,20 +567,26 @@ max_industries = {self.max_industries}
 '''
 
 
-def generate(regions: int, industries: int, seed: int, folder: str | Path) -> Path:
-    """Write a synthetic instance folder; returns its path. Same arguments, same bytes."""
-    gen = _Generator(regions, industries, seed)
-    tables = gen.run()
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "instance.toml").write_text(gen.toml(), encoding="utf-8", newline="\n")
-    for name, df in tables.items():
-        with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(list(df.columns))
-            for row in df.itertuples(index=False):
-                writer.writerow([_fmt(None if _blank(v) else v) for v in row])
-    return out
+def generate(regions: int, industries: int, seed: int, folder: str | Path, *,
+             force: bool = False) -> Path:
+    """Write a synthetic instance folder; returns its path. Same arguments, same bytes.
+    Written only where allocator may write (:mod:`allocator.outfolder`): a new or empty
+    folder, one allocator wrote (replaced atomically), or with ``force`` allocator's files
+    into another."""
+    check_folder(folder, force=force)  # before the work
+
+    def write(out: Path) -> None:
+        gen = _Generator(regions, industries, seed)
+        tables = gen.run()
+        (out / "instance.toml").write_text(gen.toml(), encoding="utf-8", newline="\n")
+        for name, df in tables.items():
+            with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(list(df.columns))
+                for row in df.itertuples(index=False):
+                    writer.writerow([_fmt(None if _blank(v) else v) for v in row])
+
+    return write_folder(folder, write, force=force)
 
 
 def _blank(value: object) -> bool:
@@ -593,11 +601,13 @@ def _blank(value: object) -> bool:
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same seed writes the same files, byte for byte.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder to write the instance to (created; files in it "
-                                  "are overwritten).")
-def generate_command(regions: int, industries: int, seed: int, output: Path) -> None:
+              required=True, help="Folder to write the instance to (new, empty, or one "
+                                  "allocator wrote; see --force).")
+@force_option
+def generate_command(regions: int, industries: int, seed: int, output: Path,
+                     force: bool) -> None:
     """Write a synthetic instance with realistic structure (cities in provinces, talent and
     funding in hubs, value chains 3-4 deep, markets, existing plants, must-host and
     forbidden pairs). It is feasible by construction: a planted plan satisfies every rule."""
-    path = generate(regions, industries, seed, output)
+    path = generate(regions, industries, seed, output, force=force)
     click.echo(f"wrote {path}: {regions} regions, {industries} industries, seed {seed}")

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from allocator.cli_options import allow_families_option, force_option
+
 
 def register(main: click.Group, guard: Callable[..., Any]) -> None:
     """Add ``report`` and ``convert`` to the ``allocator`` command group."""
@@ -29,16 +31,19 @@ def register(main: click.Group, guard: Callable[..., Any]) -> None:
                   help="Instance folder or workbook to take region names and coordinates from "
                   "(checked against the SHA-256 recorded in summary.json). Default: the "
                   "results folder's geography.csv, else the instance path it records.")
+    @force_option
+    @allow_families_option
     @guard
     def report(results: Path, output: Path | None, against: Path | None,
-               instance: Path | None) -> int:
+               instance: Path | None, force: bool, allow_families: bool) -> int:
         """Write a self-contained HTML report of the results folder RESULTS (what `allocator
         solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
         resources with shadow prices, and how to reproduce. It opens offline and can be
         forwarded as one file. Exit 2 when RESULTS is not a results folder."""
         from allocator.report import write_report
 
-        page, charts = write_report(results, output, against=against, instance=instance)
+        page, charts = write_report(results, output, against=against, instance=instance,
+                                    force=force, allow_families=allow_families)
         click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
         return 0
 
@@ -51,10 +56,11 @@ def register(main: click.Group, guard: Callable[..., Any]) -> None:
     @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
                   help="Where to write. Default: beside SOURCE, FOLDER -> FOLDER.xlsx and "
                   "BOOK.xlsx -> BOOK/.")
-    @click.option("--force", is_flag=True, default=False,
-                  help="Replace OUTPUT if it exists. Default: refuse.")
+    @force_option
+    @allow_families_option
     @guard
-    def convert(source: Path, to: str, output: Path | None, force: bool) -> int:
+    def convert(source: Path, to: str, output: Path | None, force: bool,
+                allow_families: bool) -> int:
         """Convert an instance between a folder of CSV files and one Excel workbook.
 
         SOURCE is validated first (every problem reported, exit 2). The copy holds the same
@@ -73,12 +79,9 @@ def register(main: click.Group, guard: Callable[..., Any]) -> None:
         if to == "xlsx" and output.suffix.lower() != ".xlsx":
             raise click.BadParameter("the workbook's name must end in .xlsx",
                                      param_hint="--output")
-        if output.exists() and not force:
-            raise click.BadParameter(f"{output} exists; use --force to replace it",
-                                     param_hint="--output")
         if to == "xlsx":
-            folder_to_workbook(source, output)
+            folder_to_workbook(source, output, force=force, allow_families=allow_families)
         else:
-            workbook_to_folder(source, output)
+            workbook_to_folder(source, output, force=force, allow_families=allow_families)
         click.echo(f"Instance written to {output}")
         return 0

@@ -51,6 +51,7 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import Rectangle
 
 from allocator.errors import InputError, Problem
+from allocator.outfolder import check_files, write_files
 
 DPI = 110
 #: most regions drawn as columns of a heatmap (national instances have hundreds)
@@ -130,13 +131,16 @@ class ReportData:
 
 
 def load_report_data(results: str | Path, against: str | Path | None = None,
-                     instance: str | Path | None = None) -> ReportData:
-    """Read the results folder (and the comparison one), find names and coordinates."""
+                     instance: str | Path | None = None, *,
+                     allow_families: bool = False) -> ReportData:
+    """Read the results folder (and the comparison one), find names and coordinates (from
+    the instance when the folder has none; its family files run only with
+    ``allow_families``)."""
     res = read_results(results)
     warnings: list[str] = []
     geography = res.table("geography")
     if geography.empty or instance is not None:
-        geography = _geography_from_instance(res, instance, warnings)
+        geography = _geography_from_instance(res, instance, warnings, allow_families)
     if not geography.empty:
         geography = geography.set_index("region")
     industries = res.table("industries")
@@ -160,7 +164,7 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
 
 
 def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
-                             warnings: list[str]) -> pd.DataFrame:
+                             warnings: list[str], allow_families: bool) -> pd.DataFrame:
     """Names and coordinates from the instance (for results folders without geography.csv),
     checking that it is the instance the results were computed on."""
     from allocator.data import load_instance
@@ -172,7 +176,7 @@ def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
                         f"the instance ({path}) is not there; give it with --instance PATH to "
                         "draw the map.")
         return pd.DataFrame()
-    inst = load_instance(path)
+    inst = load_instance(path, allow_families=allow_families)
     if recorded.get("sha256") and inst.digest != recorded["sha256"]:
         warnings.append(f"The instance at {path} is not the one these results were computed "
                         f"on (SHA-256 {inst.digest[:12]}..., recorded "
@@ -903,25 +907,28 @@ def render_html(data: ReportData, sections: list[Section]) -> str:
 
 
 def write_report(results: str | Path, output: str | Path | None = None, *,
-                 against: str | Path | None = None, instance: str | Path | None = None
+                 against: str | Path | None = None, instance: str | Path | None = None,
+                 force: bool = False, allow_families: bool = False
                  ) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
-    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths."""
-    data = load_report_data(results, against, instance)
-    sections = build_sections(data)
+    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
+    A file allocator did not write is not replaced unless ``force``
+    (:mod:`allocator.outfolder`); the page and its charts are recorded in the manifest of
+    their folder, so a results folder with its report stays allocator's."""
     out = Path(output) if output is not None else Path(results) / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pngs = []
+    reading = [instance] if instance is not None else []
+    check_files([out], force=force, reading=reading)  # before the work; the charts' files
+    # are checked with it in write_files, before any file is written
+    data = load_report_data(results, against, instance, allow_families=allow_families)
+    sections = build_sections(data)
+    files: dict[Path, bytes] = {}
     for sec in sections:
         for block in sec.blocks:
             if isinstance(block, Figure):
-                path = out.with_name(f"{out.stem}-{block.name}.png")
-                path.write_bytes(block.png)
-                pngs.append(path)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render_html(data, sections), encoding="utf-8")
-    tmp.replace(out)
-    return out, pngs
+                files[out.with_name(f"{out.stem}-{block.name}.png")] = block.png
+    files[out] = render_html(data, sections).encode("utf-8")
+    written = write_files(files, force=force, reading=reading)
+    return written[-1], written[:-1]
 
 
 from allocator.report_scenarios import scenarios_section  # noqa: E402 (needs the above)

@@ -25,19 +25,17 @@ Tables (each a DataFrame, written as CSV):
   researchers and setup cost), so that ``allocator verify`` can count it.
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
-options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
+options, the SHA-256 of every instance file and of every family file that ran
+(``family_files``). ``results.xlsx`` holds every table, one sheet
 each, and the summary (:func:`allocator.workbook.write_results_workbook`). A results folder is
-written to a temporary folder beside the target and renamed into place, so it is never left
-half-written.
+written to a temporary folder beside the target and swapped into place, so it is never left
+half-written; only a folder allocator wrote is replaced (:mod:`allocator.outfolder`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -49,6 +47,7 @@ import pyomo.environ as pyo
 
 from allocator.build import BuiltModel, Context
 from allocator.data import Instance
+from allocator.outfolder import write_folder
 from allocator.solve import SolveOutcome, SolverOptions
 
 TABLE_FILES = ("allocation", "flows", "regions", "objective", "industries")
@@ -82,8 +81,9 @@ class Result:
     def exit_code(self) -> int:
         return self.outcome.exit_code
 
-    def write(self, folder: str | Path) -> Path:
-        return write_results(self, folder)
+    def write(self, folder: str | Path, *, force: bool = False) -> Path:
+        """Write the results folder (see :func:`write_results`)."""
+        return write_results(self, folder, force=force)
 
 
 def allocator_version() -> str:
@@ -290,8 +290,14 @@ def _summary(result: Result) -> dict[str, Any]:
         "pruned_sites": len(built.pruned),
         "families": [{"name": s.family.name, "active": s.active and s.family in built.families,
                       "note": s.reason or ("" if s.family in built.families else "not built"),
-                      "source": s.family.source or "allocator.models"}
+                      "source": s.family.source or "allocator.models",
+                      **({"sha256": s.family.source_sha256} if s.family.source_sha256
+                         else {})}
                      for s in inst.families],
+        # the code from outside allocator that ran (family files): path and SHA-256
+        "family_files": [{"family": s.family.name, "path": s.family.source,
+                          "sha256": s.family.source_sha256}
+                         for s in inst.families if s.family.source_sha256],
         "weights": built.weights,
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
@@ -302,13 +308,13 @@ def _summary(result: Result) -> dict[str, Any]:
     }
 
 
-def write_results(result: Result, folder: str | Path) -> Path:
-    """Write every table and ``summary.json`` to ``folder`` atomically (temporary folder,
-    then rename). An existing folder is replaced only once the new one is complete."""
-    target = Path(folder).resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+def write_results(result: Result, folder: str | Path, *, force: bool = False) -> Path:
+    """Write every table, ``summary.json`` and ``results.xlsx`` to ``folder`` under the rule
+    of :mod:`allocator.outfolder`: a folder allocator wrote is replaced atomically (the new one
+    written beside it, then swapped in, so it is never half-written); any other non-empty
+    folder is refused unless ``force``, and even then only allocator's files are written."""
+
+    def write(tmp: Path) -> None:
         for name, df in result.tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
@@ -317,17 +323,8 @@ def write_results(result: Result, folder: str | Path) -> Path:
         from allocator.workbook import write_results_workbook
 
         write_results_workbook(result.tables, result.summary, tmp / "results.xlsx")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{os.getpid()}")
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+
+    return write_folder(folder, write, force=force, reading=[result.built.instance.path])
 
 
 def _json_default(value: Any) -> Any:

@@ -38,6 +38,7 @@ from allocator.family import (
 )
 from allocator.schema import ColumnSpec, TableSpec, merged
 from allocator.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
+from allocator.trust import not_allowed, same_file
 
 TOML = "instance.toml"
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -65,11 +66,15 @@ def read_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    allow_families: bool = False,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
     ``extra_families`` (files or :class:`Family` objects) join or replace families by name,
     after those listed in ``instance.toml``; ``without`` switches families off by name.
+    The family files ``instance.toml`` names in ``[families] extra`` are code: they run only
+    with ``allow_families`` or when the same file is in ``extra_families``; otherwise
+    :class:`InputError` names each with its SHA-256 (:mod:`allocator.trust`).
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
     Raises :class:`InputError` with every problem found.
@@ -82,6 +87,7 @@ def read_instance(
     else:
         reader = _Reader(path)
     reader.table_paths = dict(tables or {})
+    reader.allow_families = allow_families
     return reader.run(list(extra_families), list(without))
 
 
@@ -96,6 +102,8 @@ class _Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: run the family files named in [families] extra (--allow-families)
+        self.allow_families = False
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -171,18 +179,29 @@ class _Reader:
             self.add(TOML, "unknown key; expected 'without' or 'extra'",
                      column=f"families.{key}", value=fam_settings[key])
         loaded: list[Family] = []
+        given = [Path(item) for item in extra if not isinstance(item, Family)]
+        ran: list[Path] = []
+        refused = []
         for rel in _as_list(fam_settings.get("extra", []), self, "families.extra"):
             target = self._inside(rel, "families.extra")
             if target is None:
                 continue
+            if not self.allow_families and not any(same_file(target, g) for g in given):
+                refused.append(not_allowed(TOML, "families.extra", rel, target))
+                continue
             try:
                 loaded.append(load_family_file(target))
+                ran.append(target)
             except FamilyLoadError as exc:
                 self.add(TOML, str(exc), column="families.extra", value=rel)
+        if refused:  # before anything else: nothing of the instance is read further
+            raise InputError(refused)
         for item in extra:
             if isinstance(item, Family):
                 loaded.append(item)
                 continue
+            if any(same_file(item, r) for r in ran):
+                continue  # the instance's own file, allowed by naming it: loaded once
             try:
                 loaded.append(load_family_file(item))
             except FamilyLoadError as exc:

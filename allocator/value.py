@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from allocator.cli_options import allow_families_option, force_option
 from allocator.errors import OptionError
+from allocator.outfolder import check_files, check_folder, write_files
 
 if TYPE_CHECKING:
     from allocator.data import Instance
@@ -101,9 +103,11 @@ def _expected_risk(instance: Instance) -> Instance:
 
 
 def stochastic_value(instance: Instance, options: Any, families: list[str] | None = None,
-                     *, rp_results: str | Path | None = None) -> StochasticValue:
+                     *, rp_results: str | Path | None = None,
+                     force: bool = False) -> StochasticValue:
     """RP, EV, EEV, WS (see the module docstring) with the solver ``options`` for each solve;
-    ``rp_results``: write RP's results folder there (the stochastic plan, per scenario)."""
+    ``rp_results``: write RP's results folder there (the stochastic plan, per scenario; with
+    ``force`` into a folder allocator did not write, see :mod:`allocator.outfolder`)."""
     import time
 
     import pyomo.environ as pyo
@@ -152,7 +156,7 @@ def stochastic_value(instance: Instance, options: Any, families: list[str] | Non
     record("RP", rp_built, rp, t0)
     out.rp = rp.objective
     if rp_results is not None and rp.outcome.has_solution:
-        rp.write(rp_results)
+        rp.write(rp_results, force=force)
     ws: float | None = 0.0
     for sc in scenarios:
         _, alone = run(f"WS:{sc.name}", [replace(sc, probability=1.0)])
@@ -199,14 +203,18 @@ def render(value: StochasticValue, money: str) -> str:
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads HiGHS may use. Default: HiGHS decides.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the numbers and every solve's status and gap as JSON. Default: none.")
+              help="Write the numbers and every solve's status and gap as JSON (a file "
+                   "allocator did not write is refused, see --force). Default: none.")
 @click.option("--rp-output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the stochastic plan (RP) as a results folder, as solve -o "
                    "would. Default: none.")
 @table_option
+@force_option
+@allow_families_option
 def stochastic_value_command(instance: Path, time_limit: float | None, gap: float | None,
                              threads: int | None, output: Path | None,
-                             rp_output: Path | None, tables: dict[str, str]) -> int:
+                             rp_output: Path | None, tables: dict[str, str], force: bool,
+                             allow_families: bool) -> int:
     """Value of the stochastic solution (VSS = EEV - RP) and of perfect information
     (EVPI = RP - WS) for INSTANCE with supply-shock scenarios (shocks.csv, e.g.
     --table shocks=scenarios/shocks.csv). Solves RP, EV, EEV and each scenario alone.
@@ -217,16 +225,20 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
     from allocator.errors import EXIT_TIME_LIMIT
     from allocator.solve import SolverOptions
 
-    inst = load_instance(instance, tables=tables)
+    if output is not None:  # refused before the solves, not after them
+        check_files([output], force=force, reading=[instance])
+    if rp_output is not None:
+        check_folder(rp_output, force=force, reading=[instance])
+    inst = load_instance(instance, tables=tables, allow_families=allow_families)
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads)
     try:
-        value = stochastic_value(inst, options, rp_results=rp_output)
+        value = stochastic_value(inst, options, rp_results=rp_output, force=force)
     except OptionError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(render(value, inst.money))
     if output is not None:
-        output.write_text(json.dumps({"instance": inst.name, "sha256": inst.digest,
-                                      "money": inst.money, **value.to_dict()}, indent=2)
-                          + "\n", encoding="utf-8")
+        text = json.dumps({"instance": inst.name, "sha256": inst.digest, "money": inst.money,
+                           **value.to_dict()}, indent=2) + "\n"
+        write_files({output: text.encode("utf-8")}, force=force, reading=[instance])
         click.echo(f"\nWritten to {output}")
     return 0 if all(s.status == "optimal" for s in value.solves) else EXIT_TIME_LIMIT

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.errors import InputError
+from allocator.trust import not_allowed, same_file
 from allocator.verify.data import (
     InstanceData,
     ReadError,
@@ -267,12 +269,14 @@ class _Run:
 
 
 def verify(instance: str | Path, results: str | Path,
-           family_files: Iterable[str | Path] = ()) -> Report:
+           family_files: Iterable[str | Path] = (), *, allow_families: bool = False) -> Report:
     """Check the results folder ``results`` against the instance folder ``instance``.
 
     ``family_files``: researchers' family files whose ``check`` to use, by family name
-    (default: the file each active family was loaded from, as recorded in summary.json).
-    Raises :class:`ReadError` when a folder cannot be read at all.
+    (default: the file each active family was loaded from, as recorded in summary.json, if
+    ``allow_families``: a file named by a results folder or an instance is code, and runs
+    only when allowed, :mod:`allocator.trust`). Raises :class:`ReadError` when a folder
+    cannot be read at all, :class:`InputError` naming each family file not allowed.
     """
     from allocator.verify import rules
 
@@ -281,8 +285,11 @@ def verify(instance: str | Path, results: str | Path,
     report = Report(Path(instance).resolve(), res.path,
                     objective_written=summary.get("objective"))
     active = [f for f in summary.get("families", []) if f.get("active")]
-    hooks, extra_tables = _family_hooks(active, family_files, report)
-    data = read_instance(instance, extra_tables)
+    family_files = list(family_files)
+    hooks, extra_tables = _family_hooks(active, family_files, report, allow_families,
+                                        res.path / "summary.json")
+    data = read_instance(instance, extra_tables, allow_families=allow_families,
+                         family_files=family_files)
     report.instance = data.path
     from allocator.verify.scenarios import load_named_tables
 
@@ -333,22 +340,34 @@ def verify(instance: str | Path, results: str | Path,
     return report
 
 
-def _family_hooks(active: list[dict[str, Any]], files: Iterable[str | Path], report: Report
-                  ) -> tuple[dict[str, Rule], tuple[Any, ...]]:
-    """The ``check`` of each researcher family that is active (loaded from its file)."""
+def _family_hooks(active: list[dict[str, Any]], files: Iterable[str | Path], report: Report,
+                  allow: bool, summary: Path) -> tuple[dict[str, Rule], tuple[Any, ...]]:
+    """The ``check`` of each researcher family that is active (loaded from its file). A file
+    recorded in summary.json runs only with ``allow`` or when it is one of ``files``."""
     given = list(files)
     outside = [f for f in active if f.get("source", "allocator.models") != "allocator.models"]
     if not outside and not given:
         return {}, ()
+    refused = [not_allowed(str(summary), "families[].source", f["name"], Path(f["source"]))
+               for f in outside
+               if not allow and not any(same_file(f["source"], g) for g in given)]
+    if refused:
+        raise InputError(refused)
     from allocator.family import FamilyLoadError, load_family_file
 
     loaded = {}
-    for path in [*(f["source"] for f in outside), *given]:
+    recorded = {f["source"]: f.get("sha256") for f in outside}
+    sources = [f["source"] for f in outside]
+    for path in [*sources, *(g for g in given if not any(same_file(g, s) for s in sources))]:
         try:
             fam = load_family_file(path)
         except FamilyLoadError as exc:
             report.notes.append(f"could not load {path}: {exc}")
             continue
+        if recorded.get(path) and fam.source_sha256 != recorded[path]:
+            report.notes.append(f"the family file {path} changed since the run (SHA-256 now "
+                                f"{fam.source_sha256}, recorded {recorded[path]}); its "
+                                "check is the file as it is now")
         loaded[fam.name] = fam
     hooks: dict[str, Rule] = {}
     tables: list[Any] = []

@@ -18,6 +18,7 @@ import json
 import math
 import tempfile
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -261,12 +262,16 @@ class InstanceData:
             pd.MultiIndex.from_arrays([list(frm), list(to)])).to_numpy(float)
 
 
-def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
+def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = (), *,
+                  allow_families: bool = False,
+                  family_files: Iterable[str | Path] = ()) -> InstanceData:
     """Read instance.toml and every table of the folder (as given in [tables]); an ``.xlsx``
-    instance workbook is read through :func:`read_workbook`."""
+    instance workbook is read through :func:`read_workbook` (which runs the family files
+    the workbook names only with ``allow_families`` or when given in ``family_files``)."""
     folder = Path(path)
     if folder.suffix.lower() == ".xlsx" and folder.is_file():
-        return read_workbook(folder, extra_tables)
+        return read_workbook(folder, extra_tables, allow_families=allow_families,
+                             family_files=family_files)
     toml_path = folder / "instance.toml"
     if not toml_path.is_file():
         raise ReadError(f"{folder}: not an instance folder (no instance.toml)")
@@ -296,7 +301,9 @@ def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) ->
     return InstanceData(folder.resolve(), settings, tables, files, hashes)
 
 
-def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
+def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = (), *,
+                  allow_families: bool = False,
+                  family_files: Iterable[str | Path] = ()) -> InstanceData:
     """An instance workbook, converted to a temporary folder by ``allocator.workbook`` and
     read like one. That converter is the validated reader, which loads the families'
     definitions (and with them Pyomo); the checks themselves stay plain pandas."""
@@ -306,7 +313,8 @@ def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = ()) -> Insta
         raise ReadError(f"{book}: reading an instance workbook needs allocator.workbook"
                         ) from exc
     with tempfile.TemporaryDirectory() as tmp:
-        workbook_to_folder(book, Path(tmp) / "instance")
+        workbook_to_folder(book, Path(tmp) / "instance", allow_families=allow_families,
+                           extra_families=family_files)
         data = read_instance(Path(tmp) / "instance", extra_tables)
     data.path = book.resolve()
     data.hashes = {book.name: sha256(book)}
