@@ -192,6 +192,10 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     if output is not None:  # refused before the solve, not after it
         check_folder(output, force=force, reading=[instance])
     if log_file is not None:
+        if output is not None and output.resolve() in log_file.resolve().parents:
+            raise click.BadParameter("the log would be inside the results folder, which is "
+                                     "replaced as a whole: write it beside the folder, e.g. "
+                                     "--log run.log", param_hint="--log")
         check_files([log_file], force=force, reading=[instance])
     inst = allocator.load_instance(instance, extra_families=family_files, without=without,
                                    tables=tables, allow_families=allow_families)

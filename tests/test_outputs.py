@@ -287,3 +287,11 @@ def test_the_refusal_comes_before_the_solve(inputs, tmp_path):
     done = cli("solve", inputs["inst"], "-o", out, "--quiet")
     assert done.exit_code == 2
     assert "Objective" not in done.output, "it solved before refusing"
+
+
+def test_a_log_inside_the_results_folder_is_refused(inputs, tmp_path):
+    # the results folder is replaced as a whole: a log written into it would go with it
+    out = tmp_path / "out"
+    done = cli("solve", inputs["inst"], "-o", out, "--log", out / "highs.log", "--quiet")
+    assert done.exit_code == 2 and "--log" in done.output
+    assert not out.exists()
