@@ -1,6 +1,6 @@
 """Reproduce OR-Library's capacitated warehouse location optima with the ordinary pipeline.
 
-Every file is converted by ``allocator import orlib-cap`` (``allocator.orlib``), validated,
+Every file is converted by ``allocator import orlib-cap`` (``allocator.tools.orlib``), validated,
 built and solved exactly as ``allocator solve`` would; the result is checked by ``allocator
 verify``. One row per problem: instance, published optimum, ours, relative difference,
 status, seconds (import + validation + build + solve), and whether verify agrees.
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import allocator
-from allocator.orlib import CAPACITIES, import_cap, published_optima
+from allocator.tools.orlib import CAPACITIES, import_cap, published_optima
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def run(name: str, file: Path, capacity: float | None, optimum: float,
     rel = None if ours is None else (ours - optimum) / abs(optimum)
     verified = "-"
     if result.outcome.has_solution:
-        out = result.write(work / f"{name}-results")
+        out = allocator.write_results(result, work / f"{name}-results")
         if check:
             from allocator.verify import verify
 

@@ -2,7 +2,7 @@
 
 It reads an instance folder with pandas and writes the same mathematics as allocator's
 default formulation (``docs/formulation.md``: the nine families, the derived site limits and
-pruning of ``allocator.prune``, the valid inequalities) straight into numpy arrays: one
+pruning of ``allocator.engine.prune``, the valid inequalities) straight into numpy arrays: one
 coordinate list per row family, then one ``scipy.sparse`` conversion and ``Highs.passModel``.
 Nothing from ``allocator`` is imported, so it is both a speed reference (what building the
 model costs without a modelling layer) and an independent restatement of the model: the

@@ -62,7 +62,12 @@ VARIANTS = {
     "+ship link": "markets_ship_within_host (the strong linking main already had)",
     "+capacity cuts": "capacity_cover_by_hosts, capacity_fewest_hosts (the default)",
     "+chain cuts": "chain_coordination_supplier_within_reach, _flow_within_host (opt-in)",
+    "no first plan": "the default model, HiGHS alone (--no-heuristic)",
+    "greedy first plan": "the default model, the greedy of issue 4 only (no relaxation-guided "
+                         "MIP)",
 }
+#: ablation variants that change the first-plan heuristic, not the model
+HEURISTIC_VARIANTS = ("no first plan", "greedy first plan")
 DEFAULT_VARIANT = "+capacity cuts"
 
 
@@ -71,11 +76,13 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
                      variant: str, highs: dict[str, str]) -> dict:
     t0 = time.perf_counter()
     import allocator
+    from allocator.engine.deadline import Deadline
 
-    solve_mod = importlib.import_module("allocator.solve")
+    solve_mod = importlib.import_module("allocator.engine.highs")
     t_import = time.perf_counter() - t0
     marks: dict[str, float] = {}
     original = solve_mod.run_highs
+    t1 = time.perf_counter()
 
     def check(event: object) -> None:
         out = event.data_out  # type: ignore[attr-defined]
@@ -83,11 +90,15 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
         known = abs(p) < 1e30 and abs(d) < 1e30
         if known and "gap1" not in marks and abs(p - d) / max(abs(p), 1e-9) <= 0.01:
             marks["gap1"] = out.running_time
+            marks["gap1_e2e"] = time.perf_counter() - t1
 
     def first(event: object) -> None:
         marks.setdefault("first", event.data_out.running_time)  # type: ignore[attr-defined]
+        marks.setdefault("first_e2e", time.perf_counter() - t1)
         check(event)
 
+    # only solve_model calls run_highs through the module (the heuristic's and the shadow
+    # prices' solves import it by name): this is the main search
     def run(h: object) -> object:
         for key, value in highs.items():
             kind = type(h.getOptionValue(key)[1])  # type: ignore[attr-defined]
@@ -98,23 +109,40 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
         return original(h)
 
     solve_mod.run_highs = run
+    if variant == "greedy first plan":
+        warm = importlib.import_module("allocator.engine.warmstart")
+        warm.start_from_relaxation = lambda *a, **k: (None, {"used": False,
+                                                             "message": "off (ablation)"})
     t1 = time.perf_counter()
+    deadline = Deadline(limit, started=t1)  # as the command line: load to results
     inst = allocator.load_instance(folder)
     t2 = time.perf_counter()
     built = _build_variant(allocator, inst, variant)
     t3 = time.perf_counter()
-    result = allocator.solve(built, allocator.SolverOptions(time_limit=limit, mip_gap=gap,
-                                                            threads=threads))
+    result = allocator.solve(built, allocator.SolverOptions(
+        time_limit=limit, mip_gap=gap, threads=threads,
+        heuristic=variant != "no first plan"), deadline=deadline)
+    t5 = time.perf_counter()
+    result.write(Path(os.environ.get("TMPDIR", "/tmp")) / f"allocator-scale-out-{os.getpid()}")
     t4 = time.perf_counter()
     out = result.outcome
     secs = out.seconds
     if "gap1" not in marks and out.gap is not None and out.gap <= 0.01:
         marks["gap1"] = secs.get("solve", 0.0)
+        marks["gap1_e2e"] = t5 - t1
+    shadow = result.summary.get("shadow_prices") or {}
+    heuristic = (result.summary.get("start") or {}).get("heuristic") or {}
     return {
         "import": t_import, "load": t2 - t1, "build": t3 - t2,
         "handoff": secs.get("handoff", 0.0), "solve": secs.get("solve", 0.0),
-        "results": (t4 - t3) - secs.get("handoff", 0.0) - secs.get("solve", 0.0),
+        "start": secs.get("start", 0.0), "shadow": float(shadow.get("seconds") or 0.0),
+        "shadow_status": shadow.get("status", "-"),
+        "heuristic": heuristic.get("how", "greedy") if heuristic.get("used") else "none",
+        "results": (t4 - t3) - secs.get("handoff", 0.0) - secs.get("solve", 0.0)
+        - secs.get("start", 0.0),
         "total": t4 - t1, "first": marks.get("first"), "gap1": marks.get("gap1"),
+        "first_e2e": marks.get("first_e2e"), "gap1_e2e": marks.get("gap1_e2e"),
+        "limit": limit,
         "status": out.status, "objective": out.objective, "bound": out.bound, "gap": out.gap,
         "binary": out.size.get("binary"), "continuous": out.size.get("continuous"),
         "constraints": out.size.get("constraints"), "nonzeros": out.size.get("nonzeros"),
@@ -126,7 +154,7 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
 def _build_variant(allocator: object, inst: object, variant: str) -> object:
     """The model of an ablation variant (``VARIANTS``); "default" is allocator's default."""
     build = allocator.build_model  # type: ignore[attr-defined]
-    if variant == "default":
+    if variant == "default" or variant in HEURISTIC_VARIANTS:
         return build(inst)
     if variant == "textbook":
         return build(inst, strengthen=False)
@@ -221,8 +249,25 @@ def _fmt(v: float | None, digits: int = 1) -> str:
     return "-" if v is None else f"{v:,.{digits}f}"
 
 
-def _size(s: tuple[int, int]) -> str:
-    return f"{s[0]}x{s[1]}"
+def _size(s: tuple[int, int] | str) -> str:
+    """A case's label: RxN for a generated size, the folder's name for an instance."""
+    return Path(s).name if isinstance(s, str) else f"{s[0]}x{s[1]}"
+
+
+def short_limit_run(folder: Path, case: str, limit: float, work: Path) -> dict:
+    """``allocator solve FOLDER --time-limit LIMIT`` as a planner runs it: wall clock of the
+    whole process, exit code, whether a plan was written, its gap."""
+    out = work / f"short-{case}"
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder),
+                           "--time-limit", f"{limit:g}", "-o", str(out), "--quiet"],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    summary = {}
+    if (out / "summary.json").exists():
+        summary = json.loads((out / "summary.json").read_text())
+    return {"case": case, "limit": limit, "wall": wall, "code": done.returncode,
+            "plan": bool(summary.get("has_plan")), "gap": summary.get("gap")}
 
 
 def fit(xs: list[float], ys: list[float | None]) -> tuple[float, float] | None:
@@ -288,43 +333,63 @@ def plot(sizes: list[tuple[int, int]], med: dict, path: Path) -> dict[str, float
     return growth
 
 
-def tables(sizes: list[tuple[int, int]], med: dict, runs: dict, checks: list[str],
-           growth: dict, info: dict, repeats: int, before: str, after: str) -> str:
+def tables(sizes: list, med: dict, runs: dict, checks: list[str],
+           growth: dict, info: dict, repeats: int, before: str, after: str,
+           short: list[dict] | None = None) -> str:
     out = []
     out.append(f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; "
                f"{info['platform']}; Python {info['python']}, Pyomo {info['pyomo']}, "
                f"HiGHS {info['highs']}. Load average (1, 5, 15 min) before: {before}; "
                f"after: {after}. Median of {repeats} repeats, each in a fresh process.\n")
-    out.append("Model size and modelling overhead (seconds):\n")
-    out.append("| size | candidate pairs | left out | binary | continuous | constraints | "
-               "load+validate | build | handoff | overhead | share of total | "
-               "reference build+handoff | ratio |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("Model size and modelling overhead (seconds; overhead is everything outside "
+               "HiGHS: load + validate, build, handoff, the result tables, the shadow prices "
+               "and writing; the first-plan heuristic is HiGHS work and counted apart):\n")
+    out.append("| case | candidate pairs | left out | binary | continuous | constraints | "
+               "load+validate | build | handoff | results+shadow+write (shadow) | overhead | "
+               "share of total | reference build+handoff | ratio |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for s in sizes:
         m = med[s]
-        overhead = m["load"] + m["build"] + m["handoff"]
-        ratio = (m["build"] + m["handoff"]) / m["ref"] if m["ref"] else None
+        overhead = m["load"] + m["build"] + m["handoff"] + m["results"]
+        ratio = (m["build"] + m["handoff"]) / m["ref"] if m.get("ref") else None
         out.append(
             f"| {_size(s)} | {m['candidates']:,} | {m['pruned']:,} | {m['binary']:,} | "
             f"{m['continuous']:,} | {m['constraints']:,} | {_fmt(m['load'], 2)} | "
-            f"{_fmt(m['build'], 2)} | {_fmt(m['handoff'], 2)} | {_fmt(overhead, 2)} | "
-            f"{overhead / m['total']:.1%} | {_fmt(m['ref'], 2)} | "
-            f"{_fmt(ratio, 1)}x |")
-    out.append("\nSolve (seconds on HiGHS's clock for first incumbent and 1% gap; total is "
-               "load to results, imports excluded):\n")
-    out.append("| size | target gap | time limit | first incumbent | 1% gap | total | status "
-               "| final gap | objective | bound | peak memory |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+            f"{_fmt(m['build'], 2)} | {_fmt(m['handoff'], 2)} | {_fmt(m['results'], 2)} "
+            f"({_fmt(m['shadow'], 2)}) | {_fmt(overhead, 2)} | {overhead / m['total']:.1%} | "
+            f"{_fmt(m.get('ref'), 2)} | {_fmt(ratio, 1)}x |")
+    out.append("\nSolve (seconds; first plan and 1% gap end to end, from the start of loading, "
+               "as a planner waits for them; total is load to written results, imports "
+               "excluded, against the time limit, which covers all of it):\n")
+    out.append("| case | target gap | time limit | first plan | by | heuristic | 1% gap | total "
+               "| within limit +5% | status | final gap | objective | bound | shadow prices "
+               "| peak memory |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for s in sizes:
         m = med[s]
         gap, limit = TARGETS[s]
         statuses = "/".join(sorted({r["status"] for r in runs[s]}))
         final = "-" if m["gap"] is None else f"{m['gap']:.2%}"
+        by = "/".join(sorted({r.get("heuristic", "-") for r in runs[s]}))
+        within = sum(r["total"] <= 1.05 * limit for r in runs[s])
+        shadow = "/".join(sorted({r.get("shadow_status", "-") for r in runs[s]}))
         out.append(
-            f"| {_size(s)} | {gap:g} | {limit:g} | {_fmt(m['first'])} | {_fmt(m['gap1'])} | "
-            f"{_fmt(m['total'])} | {statuses} | {final} | "
-            f"{_fmt(m['objective'], 1)} | {_fmt(m['bound'], 1)} | "
-            f"{_fmt(m['peak_mib'], 0)} MiB |")
+            f"| {_size(s)} | {gap:g} | {limit:g} | {_fmt(m['first_e2e'])} | "
+            f"{'heuristic' if by != 'none' else 'HiGHS'} | {_fmt(m['start'])} | "
+            f"{_fmt(m['gap1_e2e'])} | {_fmt(m['total'])} | {within} of {len(runs[s])} | "
+            f"{statuses} | {final} | {_fmt(m['objective'], 1)} | {_fmt(m['bound'], 1)} | "
+            f"{shadow} | {_fmt(m['peak_mib'], 0)} MiB |")
+    if short:
+        out.append(f"\nThe command with `--time-limit {short[0]['limit']:g}` at every case "
+                   "(`allocator solve CASE --time-limit T -o DIR`, one fresh process each, "
+                   "wall clock including the interpreter's start and imports):\n")
+        out.append("| case | wall seconds | within T + 5% | exit code | plan written | gap |")
+        out.append("|---|---|---|---|---|---|")
+        for row in short:
+            gap_text = "-" if row["gap"] is None else f"{row['gap']:.2%}"
+            out.append(f"| {row['case']} | {row['wall']:.2f} | "
+                       f"{'yes' if row['wall'] <= 1.05 * row['limit'] else 'no'} | "
+                       f"{row['code']} | {'yes' if row['plan'] else 'no'} | {gap_text} |")
     out.append("\nFitted growth over the sizes (power of n = regions x industries): "
                + ", ".join(f"{k} n^{v:.2f}" for k, v in growth.items() if v is not None)
                + ".\n")
@@ -335,8 +400,8 @@ def tables(sizes: list[tuple[int, int]], med: dict, runs: dict, checks: list[str
 
 def ablation_table(rows: dict[str, dict[tuple[int, int], dict]], sizes: list) -> str:
     out = ["| variant | what it adds | "
-           + " | ".join(f"{_size(s)}: 1% gap / solve / final gap / columns x rows"
-                        for s in sizes)
+           + " | ".join(f"{_size(s)}: first plan / 1% gap (end to end) / final gap / "
+                        "columns x rows" for s in sizes)
            + " |", "|---|---|" + "---|" * len(sizes)]
     for name, doc in VARIANTS.items():
         cells = []
@@ -346,8 +411,9 @@ def ablation_table(rows: dict[str, dict[tuple[int, int], dict]], sizes: list) ->
                 cells.append("-")
                 continue
             final = "-" if r["gap"] is None else f"{r['gap']:.2%}"
-            cells.append(f"{_fmt(r['gap1'])} s / {_fmt(r['solve'])} s / {final} / "
-                         f"{r['binary'] + r['continuous']:,} x {r['constraints']:,}")
+            cells.append(f"{_fmt(r.get('first_e2e'))} s / {_fmt(r.get('gap1_e2e'))} s / "
+                         f"{final} / {r['binary'] + r['continuous']:,} x "
+                         f"{r['constraints']:,}")
         out.append(f"| {name} | {doc} | " + " | ".join(cells) + " |")
     return "\n".join(out) + "\n"
 
@@ -384,6 +450,14 @@ def main() -> int:
                         "every size, instead of the limits of TARGETS")
     parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
                         help="a HiGHS option for every allocator run (repeatable)")
+    parser.add_argument("--instance", action="append", default=[], metavar="FOLDER",
+                        help="an instance folder as an extra case (repeatable), solved to 1%% "
+                        "like the national sizes (no reference builder, not in the curve)")
+    parser.add_argument("--variants", default=None, metavar="NAMES", help="comma-separated "
+                        "ablation variants to run (default: all; the default model always)")
+    parser.add_argument("--short-limit", type=float, default=None, metavar="SECONDS",
+                        help="also run the command with this --time-limit at every case and "
+                        "report wall clock, exit code, plan and gap (e.g. 2)")
     parser.add_argument("--child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -397,11 +471,12 @@ def main() -> int:
         print(json.dumps(row))
         return 0
 
-    from allocator.generate import generate
+    from allocator.tools.generate import generate
 
     if args.quick:
         args.repeats, args.sizes, args.no_docs = 1, "31x10,100x20", True
-    sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
+    sizes: list = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",") if s]
+    sizes += [str(Path(f).resolve()) for f in args.instance]
     for s in sizes:
         TARGETS.setdefault(s, (1e-2, 180.0))  # type: ignore[arg-type]
     if args.time_limit is not None:
@@ -413,7 +488,8 @@ def main() -> int:
     threads = "-" if args.threads is None else str(args.threads)
     folders = {}
     for s in sizes:
-        folders[s] = generate(s[0], s[1], SEED, args.work / f"{_size(s)}-s{SEED}")
+        folders[s] = (Path(s) if isinstance(s, str)
+                      else generate(s[0], s[1], SEED, args.work / f"{_size(s)}-s{SEED}"))
     runs: dict = {}
     med: dict = {}
     checks = []
@@ -425,18 +501,26 @@ def main() -> int:
                               "default", *args.highs])
             runs[s].append(row)
             print(f"{_size(s)} run {k + 1}: load {row['load']:.2f} build {row['build']:.2f} "
-                  f"handoff {row['handoff']:.2f} first {row['first']} 1% {row['gap1']} "
+                  f"handoff {row['handoff']:.2f} heuristic {row['start']:.2f} "
+                  f"results {row['results']:.2f} (shadow {row['shadow']:.2f}) first "
+                  f"{row['first_e2e']} 1% {row['gap1_e2e']} "
                   f"total {row['total']:.1f} {row['status']} gap {row['gap']} "
                   f"peak {row['peak_mib']:.0f} MiB", flush=True)
-        refs = [_run_child(["reference", str(folders[s]), str(gap), str(limit), threads, "0"])
-                for _ in range(args.repeats)]
-        m = {key: _median(runs[s], key) for key in runs[s][0] if key != "status"}
-        m["ref"] = statistics.median(r["build"] + r["handoff"] for r in refs)
+        m = {key: _median(runs[s], key) for key in runs[s][0]
+             if key not in ("status", "heuristic", "shadow_status")}
+        m["ref"] = None
+        if not isinstance(s, str):
+            refs = [_run_child(["reference", str(folders[s]), str(gap), str(limit), threads,
+                                "0"]) for _ in range(args.repeats)]
+            m["ref"] = statistics.median(r["build"] + r["handoff"] for r in refs)
         med[s] = m
         if s in CHECKED:
             ref = _run_child(["reference", str(folders[s]), str(gap), str(limit), threads,
                               "1"])
             a = runs[s][0]
+            if None in (a["bound"], ref["bound"], a["objective"], ref["objective"]):
+                checks.append(f"{_size(s)}: no plan or bound on one side, not compared")
+                continue
             lo, hi = max(a["bound"], ref["bound"]), min(a["objective"], ref["objective"])
             same = lo <= hi + 1e-6 * abs(hi)
             checks.append(
@@ -448,9 +532,19 @@ def main() -> int:
             if not same:
                 print("allocator and the reference disagree: one of them is wrong",
                       file=sys.stderr)
+    short = []
+    if args.short_limit is not None:
+        for s in sizes:
+            short.append(short_limit_run(folders[s], _size(s), args.short_limit, args.work))
+            r = short[-1]
+            print(f"--time-limit {args.short_limit:g} at {r['case']}: {r['wall']:.2f} s, exit "
+                  f"{r['code']}, plan {r['plan']}, gap {r['gap']}", flush=True)
     after_main = loadavg()
-    growth = plot(sizes, med, PLOT if not args.no_docs else args.work / "scaling.png")
-    text = tables(sizes, med, runs, checks, growth, info, args.repeats, before, after_main)
+    generated = [s for s in sizes if not isinstance(s, str)]
+    growth = (plot(generated, med, PLOT if not args.no_docs else args.work / "scaling.png")
+              if len(generated) > 1 else {})
+    text = tables(sizes, med, runs, checks, growth, info, args.repeats, before, after_main,
+                  short)
     print("\n" + text)
     abl_text = ""
     if args.ablation:
@@ -461,6 +555,9 @@ def main() -> int:
             folder = folders.get(s) or generate(s[0], s[1], SEED,
                                                 args.work / f"{_size(s)}-s{SEED}")
             for name in VARIANTS:
+                if (args.variants and name != DEFAULT_VARIANT
+                        and name not in args.variants.split(",")):
+                    continue
                 variant = "default" if name == DEFAULT_VARIANT else name
                 if variant == "default" and s in runs:
                     rows[name][s] = runs[s][0]
@@ -468,8 +565,8 @@ def main() -> int:
                     rows[name][s] = _run_child(["allocator", str(folder), str(gap),
                                                 str(limit), threads, variant, *args.highs])
                 r = rows[name][s]
-                print(f"ablation {_size(s)} {name}: 1% {r['gap1']} final {r['gap']} "
-                      f"{r['status']}", flush=True)
+                print(f"ablation {_size(s)} {name}: first {r.get('first_e2e')} 1% "
+                      f"{r.get('gap1_e2e')} final {r['gap']} {r['status']}", flush=True)
         abl_text = (f"Load average after: {loadavg()}. One run each, same targets and "
                     "time limits as above.\n\n" + ablation_table(rows, abl_sizes))
         print("\n" + abl_text)

@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocator.outfolder import write_folder
+from allocator.core.outfolder import write_folder
 
 REGION_TABLES = {"talent_supply.csv": "region", "input_supply.csv": "region",
                  "markets.csv": "region", "sites.csv": "region"}
 
 
 def scaled_copy(source: Path, target: Path, k: int, *, force: bool = False) -> Path:
-    """Write the copy to ``target`` where allocator may write (allocator.outfolder: a new or
-    empty folder, or one allocator wrote, replaced atomically; ``force``: into another,
-    keeping its files)."""
+    """Write the copy to ``target`` where allocator may write (allocator.core.outfolder: a
+    new or empty folder, or one allocator wrote, replaced atomically; ``force``: into
+    another, keeping its files)."""
     return write_folder(target, lambda tmp: _write(source, tmp, k), force=force,
                         reading=[source])
 

@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 import allocator
-from allocator.results import Result
+from allocator.engine.results import Result
 from allocator.verify import verify
 
 #: two regions on the equator, one degree (111.195 km) apart, in different groups
@@ -52,7 +52,7 @@ def verified(folder: Path, result: Result) -> Result:
     files the solve ran are named to verify (a file named by results runs only if allowed)."""
     if result.outcome.has_solution:
         with tempfile.TemporaryDirectory() as tmp:
-            out = result.write(Path(tmp) / "results")
+            out = allocator.write_results(result, Path(tmp) / "results")
             ran = [f["path"] for f in result.summary.get("family_files", [])]
             report = verify(folder, out, ran)
             assert report.ok, report.render()

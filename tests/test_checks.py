@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import allocator
-from allocator.checks import least_capacity, least_investment, run_checks
+from allocator.analysis.checks import least_capacity, least_investment, run_checks
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts

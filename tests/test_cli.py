@@ -16,7 +16,7 @@ nev,NEV,10,4,1,5,1
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "allocator.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
                           text=True, check=False)
 
 

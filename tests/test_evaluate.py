@@ -11,10 +11,10 @@ import pytest
 from support import verified
 
 import allocator
-from allocator.compare import compare, render
-from allocator.errors import InputError
-from allocator.evaluate import evaluate, fix_plan, read_plan
-from allocator.evaluate import render as render_evaluation
+from allocator.analysis.compare import compare, render
+from allocator.analysis.evaluate import evaluate, fix_plan, read_plan
+from allocator.analysis.evaluate import render as render_evaluation
+from allocator.core.errors import InputError
 from allocator.verify import verify
 
 # Two regions one degree apart. NEV: demand 10, min scale 4, capex 1 per unit, fixed 5.
@@ -115,7 +115,7 @@ def test_a_closed_plant_and_a_missing_must_host_are_reported(tiny, tmp_path):
     assert [(b["family"], b["rule"], b["region"]) for b in ev.broken] == [
         ("(engine)", "existing plant kept", "B")]
     assert not ev.feasible
-    report = verify(folder, ev.result.write(tmp_path / "closed"))
+    report = verify(folder, allocator.write_results(ev.result, tmp_path / "closed"))
     assert ("(engine)", "existing plant kept (hosts)", "nev,B") in {
         (v.family, v.constraint, v.index) for v in report.violations}
     ev = evaluate(inst, plan(folder, "industry,region\nnev,B"), penalty=1000.0)
@@ -172,9 +172,9 @@ def test_compare_prints_terms_and_the_pairs_that_change(tiny, tmp_path):
     folder = make(tiny)
     inst = allocator.load_instance(folder)
     ev = evaluate(inst, plan(folder, "industry,region,capacity\nnev,B,10"), penalty=1000.0)
-    a = ev.result.write(tmp_path / "plan")
-    b = verified(folder, allocator.solve_instance(folder, allocator.SolverOptions(
-        mip_gap=0))).write(tmp_path / "best")
+    a = allocator.write_results(ev.result, tmp_path / "plan")
+    b = allocator.write_results(verified(folder, allocator.solve_instance(
+        folder, allocator.SolverOptions(mip_gap=0))), tmp_path / "best")
     c = compare(a, b)
     terms = c.terms.set_index("term")
     assert terms.at["investment", "difference"] == pytest.approx(0.0)
@@ -192,7 +192,7 @@ def test_the_command_line_exits_4_for_an_infeasible_plan_and_2_for_a_bad_file(ti
     plan(folder, "industry,region,capacity\nnev,B,10")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "allocator.cli", "evaluate", *args],
+        return subprocess.run([sys.executable, "-m", "allocator", "evaluate", *args],
                               capture_output=True, text=True, check=False)
 
     done = run(str(folder), str(folder / "plan.csv"), "--penalty", "1000")

@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 import allocator
-from allocator.explain import explain
+from allocator.analysis.explain import explain
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts

@@ -62,7 +62,7 @@ def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path)
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[EXAMPLE])
-    out = r.write(tmp_path / "out")
+    out = allocator.write_results(r, tmp_path / "out")
     alloc = pd.read_csv(out / "allocation.csv").set_index("region")
     alloc.loc["C", ["hosted", "capacity"]] = [1, 10.0]
     alloc.loc["D", ["hosted", "capacity"]] = [0, 0.0]
@@ -83,7 +83,7 @@ def test_a_family_without_a_check_is_not_verified(tiny, tmp_path):
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[unchecked])
-    report = verify(folder, r.write(tmp_path / "out"), [unchecked])
+    report = verify(folder, allocator.write_results(r, tmp_path / "out"), [unchecked])
     assert not report.ok and report.objective_agrees and not report.violations
     assert "max_fabs_per_group" in report.unchecked
     assert "NOT CHECKED max_fabs_per_group" in report.render()
@@ -103,17 +103,17 @@ def test_the_family_joins_from_instance_toml_with_its_options(tiny):
 def test_the_family_joins_from_the_command_line(tiny):
     folder = make(tiny)
     out = subprocess.run(
-        [sys.executable, "-m", "allocator.cli", "solve", str(folder), "--family", str(EXAMPLE),
+        [sys.executable, "-m", "allocator", "solve", str(folder), "--family", str(EXAMPLE),
          "--without", "duplication", "--without", "duplication_neighbors", "-o",
          str(folder / "out")], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "Objective 13.00" in out.stdout
     checked = subprocess.run(
-        [sys.executable, "-m", "allocator.cli", "verify", str(folder), str(folder / "out"),
+        [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out"),
          "--family", str(EXAMPLE)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "max_fabs_per_group" in checked.stdout and "its own check" in checked.stdout
     families = subprocess.run(
-        [sys.executable, "-m", "allocator.cli", "families", str(folder), "--family",
+        [sys.executable, "-m", "allocator", "families", str(folder), "--family",
          str(EXAMPLE)], capture_output=True, text=True, check=True).stdout
     assert "[on ] max_fabs_per_group" in families

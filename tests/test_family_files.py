@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 import allocator
 from allocator.cli import main
-from allocator.errors import InputError
+from allocator.core.errors import InputError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "max_fabs_per_group.py"
 # the tiny instance of tests/test_extending.py: three fabs needed, at most two per province;

@@ -7,9 +7,9 @@ import pyomo.environ as pyo
 import pytest
 
 import allocator
-from allocator import docs
-from allocator.build import CORE_SYMBOLS
-from allocator.family import default_families
+from allocator.engine.build import CORE_SYMBOLS
+from allocator.input.families import default_families
+from allocator.tools import docs
 
 BUILT_KINDS = {"variable": pyo.Var, "constraint": pyo.Constraint,
                "expression": pyo.Expression, "set": pyo.Set, "block": pyo.Block,
@@ -61,11 +61,11 @@ def test_every_family_has_math_terms_and_parameters_documented(family):
 
 def test_formulation_md_is_generated_from_the_code():
     assert docs.FORMULATION.read_text(encoding="utf-8") == docs.formulation_markdown(), (
-        "docs/formulation.md is stale: run python -m allocator.docs")
+        "docs/formulation.md is stale: run python -m allocator.tools.docs")
 
 
 def test_instance_format_reference_is_generated_from_the_schema():
     text = docs.INSTANCE_FORMAT.read_text(encoding="utf-8")
     assert docs.BEGIN in text and docs.END in text
     assert text == docs.instance_format_markdown(text), (
-        "docs/instance-format.md is stale: run python -m allocator.docs")
+        "docs/instance-format.md is stale: run python -m allocator.tools.docs")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import allocator
-from allocator.generate import HOSTS_NEEDED, generate
+from allocator.tools.generate import HOSTS_NEEDED, generate
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -31,12 +31,12 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 def test_the_command_line_writes_a_valid_instance(tmp_path):
     out = tmp_path / "inst"
-    done = subprocess.run([sys.executable, "-m", "allocator.cli", "generate", "--regions",
+    done = subprocess.run([sys.executable, "-m", "allocator", "generate", "--regions",
                            "20", "--industries", "6", "--seed", "3", "-o", str(out)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert _files(out) == _files(generate(20, 6, 3, tmp_path / "again"))
-    done = subprocess.run([sys.executable, "-m", "allocator.cli", "validate", str(out)],
+    done = subprocess.run([sys.executable, "-m", "allocator", "validate", str(out)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0 and "valid" in done.stdout
 

@@ -6,7 +6,7 @@ import io
 import signal
 
 import allocator
-from allocator.monitor import SolveMonitor
+from allocator.engine.monitor import SolveMonitor
 
 
 class Tty(io.StringIO):

@@ -1,6 +1,6 @@
 """OR-Library capacitated warehouse location: allocator reproduces every published optimum.
 
-The 37 cap4x-13x problems (Beasley 1988) are imported with ``allocator.orlib`` and solved by
+The 37 cap4x-13x problems (Beasley 1988) are imported with ``allocator.tools.orlib`` and solved by
 the ordinary pipeline; each must reach the proven optimum of ``capopt.txt`` within 1e-6
 relative (the published values are rounded to 3 decimals, about 1e-9 relative), and each
 result must pass ``allocator verify``. capa/capb/capc (100 x 1000, minutes each) are run by
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from support import hosted, solve
 
-from allocator.errors import InputError
-from allocator.orlib import import_cap, published_optima, read_cap
+from allocator.core.errors import InputError
+from allocator.tools.orlib import import_cap, published_optima, read_cap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -130,7 +130,7 @@ def test_literal_capacity_is_replaced(tmp_path):
 @needs_data
 def test_the_command_line_imports_validates_solves_and_verifies(tmp_path):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "allocator.cli", *args],
+        return subprocess.run([sys.executable, "-m", "allocator", *args],
                               capture_output=True, text=True, check=False)
 
     folder, out = tmp_path / "cap71", tmp_path / "out"

@@ -23,8 +23,8 @@ from click.testing import CliRunner, Result
 from support import write_instance
 
 import allocator
-from allocator import workbook
 from allocator.cli import main
+from allocator.output import folder as results_folder
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
@@ -196,20 +196,20 @@ def test_a_previous_results_folder_is_replaced_atomically(inputs, tmp_path, monk
     result = allocator.solve_instance(inputs["inst"])
     out = tmp_path / "out"
     result.tables["stale"] = result.tables["objective"]
-    result.write(out)
+    allocator.write_results(result, out)
     del result.tables["stale"]
     before = snapshot(out)
     # a write that fails half way (here: the workbook) leaves the previous folder as it was
     def broken(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(workbook, "write_results_workbook", broken)
+    monkeypatch.setattr(results_folder, "write_results_workbook", broken)
     with pytest.raises(OSError, match="disk full"):
-        result.write(out)
+        allocator.write_results(result, out)
     assert snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"], "a half-written folder was left"
     monkeypatch.undo()
-    result.write(out)
+    allocator.write_results(result, out)
     after = snapshot(out)
     assert "stale.csv" in before and "stale.csv" not in after  # the old run's own table
     assert set(after) == set(before) - {"stale.csv"}

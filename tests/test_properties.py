@@ -37,8 +37,8 @@ from pyomo.common.errors import InfeasibleConstraintException
 from support import verified
 
 import allocator
-from allocator.evaluate import fix_plan
-from allocator.solve import SolverOptions, compile_model, make_highs, run_highs
+from allocator.analysis.evaluate import fix_plan
+from allocator.engine.highs import SolverOptions, compile_model, make_highs, run_highs
 
 EXACT = SolverOptions(mip_gap=0.0)
 SETTINGS = settings(derandomize=True, database=None, deadline=None,

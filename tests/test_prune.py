@@ -1,5 +1,6 @@
-"""Derived site limits (allocator.prune): pairs that can never host are left out and reported,
-site maxima are tightened, must-host and kept brownfield pairs are never dropped silently."""
+"""Derived site limits (allocator.engine.prune): pairs that can never host are left out and
+reported, site maxima are tightened, must-host and kept brownfield pairs are never dropped
+silently."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_a_start_plan_hosting_a_left_out_pair_names_its_row(tiny, tmp_path):
     folder = tiny(industries=NEV, talent_supply=SUPPLY, talent_need=NEED, sites=A_DEARER)
     plan = tmp_path / "plan.csv"
     plan.write_text("industry,region,hosted\nnev,A,1\nnev,B,1\n")
-    done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder),
+    done = subprocess.run([sys.executable, "-m", "allocator", "solve", str(folder),
                            "--start", str(plan)], capture_output=True, text=True, check=False)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "plan.csv, row 3, column 'region': value 'B'" in done.stderr
@@ -119,7 +120,7 @@ def test_a_must_host_pair_beyond_its_talent_stays_an_explained_infeasibility(tin
     built = allocator.build_model(allocator.load_instance(folder))
     assert ("nev", "B") in built.model.hosts and len(built.pruned) == 0
     assert built.sites.at[("nev", "B"), "limited_by"] == ""  # its maximum is not tightened
-    done = subprocess.run([sys.executable, "-m", "allocator.cli", "solve", str(folder)],
+    done = subprocess.run([sys.executable, "-m", "allocator", "solve", str(folder)],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 4, done.stdout + done.stderr
     assert "talent_supply.csv row 3 (B, engineers)" in done.stdout + done.stderr

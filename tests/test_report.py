@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 from browser import find_chromium, inspect_page
 
-from allocator.report import write_report
+from allocator.output.report import write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "instances" / "china-sei"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "allocator.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
                           text=True, check=False)
 
 

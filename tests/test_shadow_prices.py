@@ -13,7 +13,7 @@ import pyomo.environ as pyo
 import pytest
 from support import capacity, solve
 
-from allocator.shadow import resolve_with_hosting_fixed, shadow_prices
+from allocator.analysis.shadow import resolve_with_hosting_fixed, shadow_prices
 
 # Two regions, one industry of national demand 10, no fixed cost, no minimum scale; capex 1
 # in A and 3 in B: A builds as much as its limit allows and B covers the rest.

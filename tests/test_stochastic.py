@@ -1,5 +1,5 @@
-"""Supply-shock scenarios: the two-stage stochastic program (allocator.stochastic), its value
-(allocator.value) and the checks of shocks.csv (allocator.scenarios)."""
+"""Supply-shock scenarios: the two-stage stochastic program (allocator.engine.stochastic), its value
+(allocator.analysis.value) and the checks of shocks.csv (allocator.input.scenarios)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 import allocator
+from allocator.analysis.value import stochastic_value
 from allocator.cli import main
-from allocator.errors import InputError
-from allocator.value import stochastic_value
+from allocator.core.errors import InputError
 from tests.support import hosted, verified, write_instance
 
 # Two regions, one industry ("cell"), its whole demand of 10 in market A. Each site: fixed
@@ -309,7 +309,7 @@ def test_cli_table_option_and_exit_code(tiny: Path, tmp_path: Path) -> None:
 def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
     """Math and code agree for the engine's stochastic components (docs/formulation.md is
     generated from SCENARIO_SYMBOLS)."""
-    from allocator.stochastic import SCENARIO_SYMBOLS
+    from allocator.engine.stochastic import SCENARIO_SYMBOLS
 
     kinds = {"variable", "constraint", "expression", "set", "block", "objective"}
     documented = {s.name for s in SCENARIO_SYMBOLS if s.kind in kinds}
@@ -325,7 +325,7 @@ def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
         assert local >= {"production", "production_within_available", "unmet",
                          "production_covers_demand", "scenario_cost"}
     assert {"cvar_threshold", "cvar_excess", "cvar_excess_above_threshold"} <= new_root
-    from allocator import stochastic
+    from allocator.engine import stochastic
 
     for s in SCENARIO_SYMBOLS:
         if s.kind in ("constraint", "variable") and s.name not in ("scenario_term",):
@@ -334,10 +334,10 @@ def test_scenario_components_are_documented(tiny: Path, tmp_path: Path) -> None:
 
 
 def test_report_shows_expected_and_worst_case(tiny: Path, tmp_path: Path) -> None:
-    from allocator.report import write_report
+    from allocator.output.report import write_report
 
     result = _solve(tiny)
-    out = result.write(tmp_path / "res")
+    out = allocator.write_results(result, tmp_path / "res")
     page, _ = write_report(out, tmp_path / "report.html")
     text = Path(page).read_text(encoding="utf-8")
     assert "Supply shocks: expected and worst case" in text

@@ -12,7 +12,7 @@ from pyomo.repn import generate_standard_repn
 from support import hosted
 
 import allocator
-from allocator.generate import generate
+from allocator.tools.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,7 +123,7 @@ def test_the_reference_builder_builds_the_same_model(tmp_path):
     relaxation (a cross-check of both)."""
     import highspy
 
-    from allocator.solve import SolverOptions, compile_model, make_highs
+    from allocator.engine.highs import SolverOptions, compile_model, make_highs
 
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:

@@ -9,8 +9,8 @@ import pytest
 from support import capacity
 
 import allocator
-from allocator.build import FormulationError
-from allocator.family import Family, Symbol
+from allocator.core.family import Family, Symbol
+from allocator.engine.build import FormulationError
 
 INDUSTRIES = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts

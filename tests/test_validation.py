@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import allocator
-from allocator.errors import InputError, Problem
+from allocator.core.errors import InputError, Problem
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts

@@ -23,7 +23,7 @@ import pytest
 from support import write_instance
 
 import allocator
-from allocator.family import default_families
+from allocator.input.families import default_families
 from allocator.verify import rules, verify
 
 TOML = """
@@ -75,7 +75,7 @@ def solved(tmp_path_factory) -> tuple[Path, Path]:
     folder = write_instance(base / "inst", TOML, **TABLES)
     result = allocator.solve_instance(folder, allocator.SolverOptions(mip_gap=0.0))
     assert result.status == "optimal"
-    return folder, result.write(base / "results")
+    return folder, allocator.write_results(result, base / "results")
 
 
 @pytest.fixture
@@ -321,7 +321,7 @@ def test_no_plan_is_not_verified(tiny, tmp_path):
                   talent_need="industry,talent_class,need\nnev,eng,1")
     result = allocator.solve_instance(folder, families=["capacity", "talent"])
     assert result.status == "infeasible"
-    report = verify(folder, result.write(tmp_path / "out"))
+    report = verify(folder, allocator.write_results(result, tmp_path / "out"))
     assert not report.ok and "no plan" in report.problems[0]
 
 
@@ -342,7 +342,7 @@ def test_the_checker_never_imports_pyomo_or_highs(solved):
 
 def test_the_command_line_exits_5_on_a_violation_and_2_without_results(copy, solved):
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "allocator.cli", "verify", *args],
+        return subprocess.run([sys.executable, "-m", "allocator", "verify", *args],
                               capture_output=True, text=True, check=False)
 
     out = copy()

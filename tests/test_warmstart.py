@@ -17,9 +17,9 @@ import pytest
 from support import capacity, hosted
 
 import allocator
-from allocator.errors import InputError
-from allocator.solve import compile_model
-from allocator.warmstart import downstream_first, greedy_hosting, read_plan, start_from_plan
+from allocator.core.errors import InputError
+from allocator.engine.highs import compile_model
+from allocator.engine.warmstart import downstream_first, greedy_hosting, read_plan, start_from_plan
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
@@ -79,7 +79,7 @@ def test_plan_with_hosting_only_is_completed(tiny, tmp_path):
 def test_previous_allocation_fixes_hosting_and_capacities(tiny, tmp_path):
     built = build(tiny)
     first = allocator.solve(built, allocator.SolverOptions(mip_gap=0))
-    first.write(tmp_path / "out")
+    allocator.write_results(first, tmp_path / "out")
     again = build(tiny)
     x, report = start_from_plan(again, compile_model(again.model),
                                 tmp_path / "out" / "allocation.csv", allocator.SolverOptions())
@@ -98,7 +98,7 @@ def test_infeasible_plan_is_repaired(tiny, tmp_path):
                                 allocator.SolverOptions())
     assert x is not None and report["how"].startswith("repaired")
     assert report["objective"] == pytest.approx(24)
-    # the talent limit is already in A's site maximum (allocator.prune: 6 engineers, 6 units)
+    # the talent limit is already in A's site maximum (allocator.engine.prune: 6 engineers, 6 units)
     assert ("hosting and capacities fixed: capacity 10 of nev in A outside [0, 6]"
             in report["message"])
 

@@ -14,22 +14,17 @@ import pytest
 from support import hosted, solve
 
 import allocator
-from allocator.errors import InputError
-from allocator.solve import compile_model
-from allocator.validation import read_instance
-from allocator.workbook import (
-    SettingRow,
-    folder_to_workbook,
-    rows_to_toml,
-    toml_to_rows,
-    workbook_to_folder,
-)
+from allocator.core.errors import InputError
+from allocator.engine.highs import compile_model
+from allocator.input.convert import folder_to_workbook, workbook_to_folder
+from allocator.input.read import read_instance
+from allocator.input.workbook import SettingRow, rows_to_toml, toml_to_rows
 
 BUNDLED = Path(__file__).resolve().parent.parent / "instances" / "china-sei"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "allocator.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
                           text=True, check=False)
 
 
@@ -65,7 +60,7 @@ def test_the_bundled_instance_round_trips_without_loss(tmp_path):
                               if p.name not in ("README.md", "expected.toml", "plans",
                                                 "scenarios"))]
     )  # not instance tables (scenarios/: shocks enabled with --table, not by default);
-    # .allocator.json: the files allocator wrote (allocator.outfolder)
+    # .allocator.json: the files allocator wrote (allocator.core.outfolder)
     text = (back / "instance.toml").read_text(encoding="utf-8")
     assert "# a Beijing-design / Tianjin-fab chip firm reported ~25%" in text
     assert "# weights of the objective terms (money per unit of each term)" in text

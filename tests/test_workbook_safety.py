@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner, Result
 
 import allocator
-from allocator import workbook
 from allocator.cli import main
-from allocator.errors import InputError
-from allocator.workbook import folder_to_workbook, workbook_to_folder
+from allocator.core.errors import InputError
+from allocator.input import workbook
+from allocator.input.convert import folder_to_workbook, workbook_to_folder
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
@@ -35,7 +35,7 @@ def cli(*args: str | Path) -> Result:
 
 def test_text_that_looks_like_a_formula_is_written_as_text(tiny, tmp_path):
     folder = tiny(industries=NEV, regions=REGIONS)
-    out = allocator.solve_instance(folder).write(tmp_path / "out")
+    out = allocator.write_results(allocator.solve_instance(folder), tmp_path / "out")
     cell = openpyxl.load_workbook(out / "results.xlsx")["geography"]["B2"]
     assert cell.value == LINK and cell.data_type == "s" and cell.quotePrefix
     book = tmp_path / "inst.xlsx"

@@ -26,246 +26,37 @@ This module (and everything it imports) must not import Pyomo or HiGHS; a test c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from allocator.errors import InputError
-from allocator.trust import not_allowed, same_file
+from allocator.core.errors import InputError
+from allocator.core.trust import not_allowed, same_file
+from allocator.input.families import FamilyLoadError, load_family_file
+from allocator.verify import rules, scenarios
+from allocator.verify.check import (
+    ENGINE,
+    FEASIBILITY_TOLERANCE,
+    OBJECTIVE_TOLERANCE,
+    Check,
+    Report,
+    Rule,
+    Run,
+    Violation,
+)
 from allocator.verify.data import (
     InstanceData,
     ReadError,
     ResultsData,
-    index_text,
     read_instance,
     read_results,
 )
-
-FEASIBILITY_TOLERANCE = 1e-6
-OBJECTIVE_TOLERANCE = 1e-6
-ENGINE = "(engine)"
+from allocator.verify.scenarios import load_named_tables
 
 __all__ = ["Check", "ReadError", "Report", "Violation", "verify"]
-
-
-@dataclass(frozen=True)
-class Violation:
-    """One constraint row the written plan breaks."""
-
-    family: str
-    constraint: str
-    index: str
-    amount: float
-    unit: str
-    detail: str
-
-
-@dataclass
-class Report:
-    """What verify found. ``ok``: no violation, every active family checked, every term
-    recomputed, and the objective agrees with summary.json."""
-
-    instance: Path
-    results: Path
-    violations: list[Violation] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    checked: dict[str, str] = field(default_factory=dict)  # family -> by what rules
-    unchecked: dict[str, str] = field(default_factory=dict)  # family -> why not
-    rows: dict[str, int] = field(default_factory=dict)  # family -> constraint rows checked
-    terms: pd.DataFrame = field(default_factory=pd.DataFrame)
-    shortfalls: pd.DataFrame = field(default_factory=pd.DataFrame)
-    objective_written: float | None = None
-    objective_recomputed: float | None = None
-
-    @property
-    def objective_agrees(self) -> bool:
-        a, b = self.objective_written, self.objective_recomputed
-        if a is None or b is None:
-            return False
-        return abs(a - b) <= OBJECTIVE_TOLERANCE * max(1.0, abs(a), abs(b))
-
-    @property
-    def ok(self) -> bool:
-        return (not self.violations and not self.problems and not self.unchecked
-                and self.objective_agrees)
-
-    def render(self) -> str:
-        """The report printed by ``allocator verify``."""
-        lines = [f"verify: {self.results}", f"  against the instance {self.instance}"]
-        lines += [f"  note: {n}" for n in self.notes]
-        for fam, how in self.checked.items():
-            lines.append(f"  checked   {fam:<22} {self.rows.get(fam, 0):>7,} rows  ({how})")
-        for fam, why in self.unchecked.items():
-            lines.append(f"  NOT CHECKED {fam}: {why}")
-        if len(self.shortfalls):
-            lines.append("")
-            lines.append("Softened limits: the shortfalls recorded in shortfalls.csv cover these "
-                         "excesses:")
-            for row in self.shortfalls.itertuples(index=False):
-                lines.append(f"  {row.family}.{row.constraint}[{row.index}]: off by "
-                             f"{row.needed:,.6g}, shortfall recorded {row.recorded:,.6g}")
-        if len(self.terms):
-            lines.append("")
-            lines.append(f"{'term':<16}{'weight':>10}{'written':>18}{'recomputed':>18}  agrees")
-            for row in self.terms.itertuples(index=False):
-                rec = "-" if pd.isna(row.recomputed) else f"{row.recomputed:,.6f}"
-                wrt = "-" if pd.isna(row.written) else f"{row.written:,.6f}"
-                lines.append(f"{row.term:<16}{row.weight:>10g}{wrt:>18}{rec:>18}  "
-                             f"{'yes' if row.agrees else 'NO'}")
-        lines.append("")
-        if self.objective_recomputed is not None and self.objective_written is not None:
-            diff = abs(self.objective_written - self.objective_recomputed) / max(
-                1.0, abs(self.objective_written))
-            verdict = "agrees" if self.objective_agrees else "DISAGREES"
-            lines.append(f"Objective: summary.json {self.objective_written:,.6f}, recomputed "
-                         f"{self.objective_recomputed:,.6f} (relative difference {diff:.1e}, "
-                         f"tolerance {OBJECTIVE_TOLERANCE:g}): {verdict}")
-        elif self.objective_written is not None:
-            lines.append(f"Objective: summary.json {self.objective_written:,.6f}; not "
-                         "recomputed (see above)")
-        if self.violations:
-            lines.append("")
-            lines.append(f"{len(self.violations)} violated constraint row"
-                         f"{'s' if len(self.violations) != 1 else ''}:")
-            for v in self.violations[:200]:
-                unit = f" {v.unit}" if v.unit else ""
-                lines.append(f"  {v.family}.{v.constraint}[{v.index}]: off by "
-                             f"{v.amount:,.6g}{unit} ({v.detail})")
-            if len(self.violations) > 200:
-                lines.append(f"  ... and {len(self.violations) - 200} more")
-        for p in self.problems:
-            lines.append(f"  problem: {p}")
-        lines.append("")
-        if self.ok:
-            total = sum(self.rows.values())
-            if len(self.shortfalls):
-                lines.append(f"Verified: the results are consistent: all {total:,} constraint "
-                             f"rows of {len(self.checked)} checked families hold, "
-                             f"{len(self.shortfalls)} of them only with the shortfalls "
-                             "recorded in shortfalls.csv (so the plan itself breaks those "
-                             "limits), and the objective agrees.")
-            else:
-                lines.append(f"Verified: the plan meets all {total:,} constraint rows of "
-                             f"{len(self.checked)} checked families and its objective "
-                             "agrees.")
-        else:
-            lines.append("NOT VERIFIED: " + "; ".join(self._reasons()) + ".")
-        return "\n".join(lines)
-
-    def _reasons(self) -> list[str]:
-        out = []
-        if self.violations:
-            out.append(f"{len(self.violations)} violated constraint rows")
-        if self.unchecked:
-            out.append("families not checked: " + ", ".join(self.unchecked))
-        if not self.objective_agrees:
-            out.append("the objective does not agree" if self.objective_recomputed is not None
-                       else "the objective could not be recomputed")
-        if self.problems:
-            out.append(f"{len(self.problems)} problems reading or matching the results")
-        return out
-
-
-class Check:
-    """What a family's rules see and report to: the instance as the checker read it
-    (``data``), the result tables (``results``), the family's ``options``, and the plan:
-    ``plan`` (one row per candidate site, indexed by (industry, region), with the resolved
-    site parameters and the written ``hosted``, ``capacity`` and ``investment``), ``hosts``
-    and ``capacity`` (its columns, as Series).
-
-    Report with :meth:`at_most` / :meth:`at_least` (one constraint, many rows, vectorized)
-    and :meth:`term` (an objective term's recomputed value). A row's index is what the
-    model indexes the constraint by (a region id, an (industry, region) tuple; ``None`` for
-    a single row).
-    """
-
-    def __init__(self, run: _Run, family: str, options: dict[str, Any]) -> None:
-        self.family = family
-        self.options = options
-        self.data: InstanceData = run.data
-        self.results: dict[str, pd.DataFrame] = run.results.tables
-        self.plan: pd.DataFrame = run.plan
-        self.hosts: pd.Series = run.plan["hosted"]
-        self.capacity: pd.Series = run.plan["capacity"]
-        self._run = run
-
-    def flows(self, family: str | None = None) -> pd.DataFrame:
-        """Rows of flows.csv (of one family): industry, from, to, amount."""
-        flows = self._run.flows
-        return flows if family is None else flows[flows["family"] == family]
-
-    def at_most(self, constraint: str, lhs: Any, rhs: Any, unit: str = "") -> None:
-        """Each row: lhs <= rhs (within the tolerance, plus any recorded shortfall)."""
-        self._rows(constraint, lhs, rhs, "<=", unit)
-
-    def at_least(self, constraint: str, lhs: Any, rhs: Any, unit: str = "") -> None:
-        """Each row: lhs >= rhs."""
-        self._rows(constraint, lhs, rhs, ">=", unit)
-
-    def term(self, name: str, value: float) -> None:
-        """The recomputed value (before weighting) of the objective term ``name``."""
-        self._run.terms[name] = (self.family, float(value))
-
-    def violation(self, constraint: str, index: Any, amount: float, detail: str,
-                  unit: str = "") -> None:
-        """A violation found by a rule that is not a plain row (e.g. a flow on an arc the
-        formulation does not have)."""
-        self._run.rows[self.family] = self._run.rows.get(self.family, 0)
-        self._run.report.violations.append(Violation(self.family, constraint,
-                                                     index_text(index), float(amount), unit,
-                                                     detail))
-
-    def count(self, rows: int) -> None:
-        """Add rows checked by a rule that reports through :meth:`violation`."""
-        self._run.rows[self.family] = self._run.rows.get(self.family, 0) + int(rows)
-
-    def _rows(self, constraint: str, lhs: Any, rhs: Any, sense: str, unit: str) -> None:
-        if not isinstance(lhs, pd.Series):
-            lhs = pd.Series([float(lhs)], index=pd.Index([None], dtype=object))
-        lhs = lhs.astype(float)
-        if isinstance(rhs, pd.Series):
-            rhs = rhs.reindex(lhs.index).astype(float)
-        else:
-            rhs = pd.Series(float(rhs), index=lhs.index)
-        excess = (lhs - rhs) if sense == "<=" else (rhs - lhs)
-        tol = FEASIBILITY_TOLERANCE * (1 + np.maximum(lhs.abs(), rhs.abs()))
-        self.count(len(lhs))
-        recorded = self._run.recorded
-        for idx, ex, t, left, right in zip(lhs.index, excess.to_numpy(), tol.to_numpy(),
-                                           lhs.to_numpy(), rhs.to_numpy(), strict=True):
-            key = (self.family, constraint, index_text(idx))
-            allowed = recorded.get(key)
-            if allowed is not None:
-                self._run.matched[key] = max(float(ex), 0.0)
-                if ex - allowed > t:
-                    self.violation(constraint, idx, ex - allowed,
-                                   f"{left:,.6g} {sense} {right:,.6g} fails even with the "
-                                   f"recorded shortfall {allowed:,.6g}", unit)
-            elif ex > t or np.isnan(ex):
-                self.violation(constraint, idx, ex, f"{left:,.6g} {sense} {right:,.6g} fails",
-                               unit)
-
-
-#: a family's rules: a function of a Check
-Rule = Callable[[Check], None]
-
-
-@dataclass
-class _Run:
-    data: InstanceData
-    results: ResultsData
-    report: Report
-    plan: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
-    recorded: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    matched: dict[tuple[str, str, str], float] = field(default_factory=dict)
-    terms: dict[str, tuple[str, float]] = field(default_factory=dict)
-    rows: dict[str, int] = field(default_factory=dict)
 
 
 def verify(instance: str | Path, results: str | Path,
@@ -275,11 +66,9 @@ def verify(instance: str | Path, results: str | Path,
     ``family_files``: researchers' family files whose ``check`` to use, by family name
     (default: the file each active family was loaded from, as recorded in summary.json, if
     ``allow_families``: a file named by a results folder or an instance is code, and runs
-    only when allowed, :mod:`allocator.trust`). Raises :class:`ReadError` when a folder
+    only when allowed, :mod:`allocator.core.trust`). Raises :class:`ReadError` when a folder
     cannot be read at all, :class:`InputError` naming each family file not allowed.
     """
-    from allocator.verify import rules
-
     res = read_results(results)
     summary = res.summary
     report = Report(Path(instance).resolve(), res.path,
@@ -291,8 +80,6 @@ def verify(instance: str | Path, results: str | Path,
     data = read_instance(instance, extra_tables, allow_families=allow_families,
                          family_files=family_files)
     report.instance = data.path
-    from allocator.verify.scenarios import load_named_tables
-
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
@@ -300,7 +87,7 @@ def verify(instance: str | Path, results: str | Path,
     if not summary.get("has_plan") or "allocation" not in res.tables:
         report.problems.append(f"the results hold no plan (status {summary.get('status')})")
         return report
-    run = _Run(data, res, report)
+    run = Run(data, res, report)
     run.plan = _plan(data, res.table("allocation"), report)
     run.flows = _flows(res)
     run.recorded = _recorded(res)
@@ -330,8 +117,6 @@ def verify(instance: str | Path, results: str | Path,
                                       "built-in family; its constraints and terms were not "
                                       "recomputed")
     if stochastic:
-        from allocator.verify import scenarios
-
         scenarios.check(run, [f for f in active if f["name"] in second],
                         lambda name: _options(name, summary, toml, report, True))
     _shortfalls(run)
@@ -353,8 +138,6 @@ def _family_hooks(active: list[dict[str, Any]], files: Iterable[str | Path], rep
                if not allow and not any(same_file(f["source"], g) for g in given)]
     if refused:
         raise InputError(refused)
-    from allocator.family import FamilyLoadError, load_family_file
-
     loaded = {}
     recorded = {f["source"]: f.get("sha256") for f in outside}
     sources = [f["source"] for f in outside]
@@ -443,11 +226,9 @@ def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: R
     """The family's options: instance.toml's value where given, else the default (the
     checker's own copy for built-in families, else what the solve recorded). A recorded
     value that disagrees is a problem: the solve read the instance differently."""
-    from allocator.verify.rules import DEFAULT_OPTIONS
-
     recorded = summary.get("options", {}).get("families", {}).get(name, {})
     given = toml.get(name, {}) if isinstance(toml.get(name), dict) else {}
-    defaults = DEFAULT_OPTIONS.get(name, recorded) if builtin else recorded
+    defaults = rules.DEFAULT_OPTIONS.get(name, recorded) if builtin else recorded
     options = {**defaults, **given}
     for key, value in options.items():
         if key in recorded and recorded[key] != value:
@@ -456,7 +237,7 @@ def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: R
     return options
 
 
-def _shortfalls(run: _Run) -> None:
+def _shortfalls(run: Run) -> None:
     """Shortfalls recorded for rows no rule checked: they cannot be accounted for."""
     rows = []
     for key, amount in run.recorded.items():
@@ -471,11 +252,9 @@ def _shortfalls(run: _Run) -> None:
                                                         "needed", "recorded"])
 
 
-def _objective(run: _Run, active: list[dict[str, Any]], toml: dict[str, Any]) -> None:
+def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any]) -> None:
     """Every written term against its recomputed value; the weighted sum against
     summary.json. The shortfall term is what the softened rows need (sum of their excess)."""
-    from allocator.verify.rules import DEFAULT_WEIGHTS
-
     report, summary = run.report, run.results.summary
     written = run.results.table("objective", ["term", "family", "weight", "value"])
     if summary.get("soft"):
@@ -489,7 +268,7 @@ def _objective(run: _Run, active: list[dict[str, Any]], toml: dict[str, Any]) ->
     for term in names:
         w_row = written[written["term"] == term]
         value = float(w_row["value"].iloc[0]) if len(w_row) else np.nan
-        weight = float(given.get(term, DEFAULT_WEIGHTS.get(term,
+        weight = float(given.get(term, rules.DEFAULT_WEIGHTS.get(term,
                                                            recorded_weights.get(term, 1.0))))
         if term in recorded_weights and float(recorded_weights[term]) != weight:
             report.problems.append(f"weight of {term}: the instance says {weight:g}, the "

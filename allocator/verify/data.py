@@ -2,8 +2,8 @@
 
 Nothing here imports Pyomo, HiGHS or the model's families: the instance is read again from
 its files (instance.toml with ``tomllib``, every table with pandas, typed by
-:mod:`allocator.schema`) and every derived quantity the rules need is restated here from
-the documented definitions, not taken from :mod:`allocator.data`: candidate sites and their
+:mod:`allocator.core.schema`) and every derived quantity the rules need is restated here from
+the documented definitions, not taken from :mod:`allocator.input.data`: candidate sites and their
 resolved parameters, national final demand $D_i$, the requirement $G_i$, great-circle
 distances. If the engine and this module ever disagree, one of them is wrong.
 
@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from allocator.schema import TABLES, TableSpec
-from allocator.settings import ENGINE_SECTIONS
+from allocator.core.schema import TABLES, TableSpec
+from allocator.input.convert import workbook_to_folder
+from allocator.input.settings import ENGINE_SECTIONS
 
 #: columns that built-in families add to the built-in tables (their ColumnSpecs live with
 #: the families, which import Pyomo), with their kinds
@@ -304,14 +305,9 @@ def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = (), *,
 def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = (), *,
                   allow_families: bool = False,
                   family_files: Iterable[str | Path] = ()) -> InstanceData:
-    """An instance workbook, converted to a temporary folder by ``allocator.workbook`` and
-    read like one. That converter is the validated reader, which loads the families'
+    """An instance workbook, converted to a temporary folder by ``allocator.input.convert``
+    and read like one. That converter is the validated reader, which loads the families'
     definitions (and with them Pyomo); the checks themselves stay plain pandas."""
-    try:
-        from allocator.workbook import workbook_to_folder  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise ReadError(f"{book}: reading an instance workbook needs allocator.workbook"
-                        ) from exc
     with tempfile.TemporaryDirectory() as tmp:
         workbook_to_folder(book, Path(tmp) / "instance", allow_families=allow_families,
                            extra_families=family_files)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from allocator.verify import Check
+    from allocator.verify.check import Check
 
 DEFAULT_OPTIONS: dict[str, dict[str, object]] = {
     # strengthen: valid inequalities only (the same feasible plans), nothing to check

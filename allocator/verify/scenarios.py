@@ -31,10 +31,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from allocator.verify.data import read_table, sha256
+from allocator.core.schema import TABLES
+from allocator.verify import rules as builtin
+from allocator.verify.check import Check, Run
+from allocator.verify.data import FAMILY_COLUMNS, read_table, sha256
 
 if TYPE_CHECKING:
-    from allocator.verify import Check, _Run
     from allocator.verify.data import InstanceData
 
 ENGINE = "(engine)"
@@ -44,9 +46,6 @@ NATIONAL = "(national)"
 def load_named_tables(data: InstanceData, summary: dict[str, Any]) -> None:
     """Read the tables from the files the solve read them from (summary.json ``tables``),
     where they differ from the folder's own (``--table NAME=PATH``)."""
-    from allocator.schema import TABLES
-    from allocator.verify.data import FAMILY_COLUMNS
-
     for name, rel in (summary.get("instance", {}).get("tables") or {}).items():
         spec = TABLES.get(name)
         if spec is None or data.files.get(name) == rel or not (data.path / rel).is_file():
@@ -78,9 +77,7 @@ class ScenarioCheck:
     """A :class:`allocator.verify.Check` whose violations name the scenario."""
 
     @staticmethod
-    def make(run: _Run, family: str, options: dict[str, Any], scenario: str) -> Check:
-        from allocator.verify import Check
-
+    def make(run: Run, family: str, options: dict[str, Any], scenario: str) -> Check:
         class _Named(Check):
             def violation(self, constraint: str, index: Any, amount: float, detail: str,
                           unit: str = "") -> None:
@@ -113,12 +110,9 @@ def _scaled(data: InstanceData, factors: dict[tuple[str, str], float],
     return replace(data, tables=tables)
 
 
-def check(run: _Run, second: list[dict[str, Any]], options_of: Any) -> None:
+def check(run: Run, second: list[dict[str, Any]], options_of: Any) -> None:
     """Check every scenario of ``run`` (see the module docstring); ``second`` are the
     second-stage families (summary.json entries), ``options_of(name)`` their options."""
-    from allocator.verify import _Run
-    from allocator.verify import rules as builtin
-
     data, res, report = run.data, run.results, run.report
     stoch = res.summary.get("stochastic") or {}
     scen = scenarios(data)
@@ -191,7 +185,7 @@ def check(run: _Run, second: list[dict[str, Any]], options_of: Any) -> None:
             columns="scenario")
         plan_s = plan.copy()
         plan_s["capacity"] = made
-        run_s = _Run(_scaled(data, factors, u_by), replace(res, tables=tables), report,
+        run_s = Run(_scaled(data, factors, u_by), replace(res, tables=tables), report,
                      plan_s, f_s, {}, {}, {})
         out = f_s.groupby(["industry", "from"])["amount"].sum()
         out = out[out.index.isin(plan.index)]

@@ -10,8 +10,8 @@ import pytest
 from support import capacity, hosted, solve, verified
 
 import allocator
-from allocator.cli import render_summary
-from allocator.errors import InputError
+from allocator.core.errors import InputError
+from allocator.output.terminal import render_summary
 
 REGIONS = """
 id,name,group,latitude,longitude,funding_budget
@@ -181,7 +181,7 @@ def test_verify_catches_a_host_without_its_base(tiny, tmp_path):
                   sites="industry,region,unit_capex\nf,A,1\nf,B,2\ng,A,2\ng,B,1",
                   pilot_bases="id,region,field,fixed_cost\nbA,A,chem,15\nbB,B,chem,14")
     r = solve(folder, ["capacity", "pilot_bases"])
-    out = r.write(tmp_path / "results")
+    out = allocator.write_results(r, tmp_path / "results")
     table = out / "pilot_bases.csv"
     table.write_text(table.read_text().replace("bB,B,chem,1,", "bB,B,chem,0,"))
     report = verify(folder, out)
@@ -212,7 +212,7 @@ def test_soft_access_names_the_input_row(tiny):
 def test_presolve_check_without_a_base_of_the_field(tiny):
     # f's field is bio, every base is chem: no site can host, and the check says so before
     # any solve; the solve is infeasible (explained).
-    from allocator.checks import run_checks
+    from allocator.analysis.checks import run_checks
 
     folder = tiny(regions=REGIONS.format(budget_a=1000), sites=SITES_AB,
                   industries=f"{HEADER}\nf,F,10,1,1,1,1,bio,",

@@ -9,8 +9,8 @@ import pytest
 from support import capacity, hosted, solve, verified
 
 import allocator
-from allocator.checks import run_checks
-from allocator.errors import InputError
+from allocator.analysis.checks import run_checks
+from allocator.core.errors import InputError
 
 REGIONS = """
 id,name,group,latitude,longitude,funding_budget
@@ -206,7 +206,7 @@ def test_verify_catches_a_broken_share(tiny, tmp_path):
     from allocator.verify import verify
 
     folder = tiny(regions=REGIONS, sites=SITES, industries=industries(max_share="0.5"))
-    out = solve(folder, FAMILIES).write(tmp_path / "results")
+    out = allocator.write_results(solve(folder, FAMILIES), tmp_path / "results")
     table = out / "allocation.csv"
     text = table.read_text()
     text = text.replace("f,A,1,5.0,", "f,A,1,7.0,").replace("f,B,1,5.0,", "f,B,1,3.0,")

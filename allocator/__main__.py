@@ -1,0 +1,5 @@
+"""``python -m allocator``: the ``allocator`` command."""
+
+from allocator.cli import main
+
+main()

@@ -1,0 +1,165 @@
+"""The whole solve, as the command line runs it: pre-solve checks, the MIP start, HiGHS,
+the explanation when there is no plan, shadow prices when there is one.
+
+:func:`solve` takes a built model (:func:`allocator.engine.build.build_model`),
+:func:`solve_instance` a folder. Both return a :class:`allocator.engine.results.Result`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pyomo.common.errors import InfeasibleConstraintException
+
+from allocator.analysis.checks import run_checks
+from allocator.analysis.explain import explain
+from allocator.analysis.shadow import add_shadow_prices
+from allocator.core.family import Family
+from allocator.engine.build import BuiltModel, build_model
+from allocator.engine.deadline import HEURISTIC_SHARE, Deadline, after_search_seconds
+from allocator.engine.highs import (
+    SolveOutcome,
+    SolverOptions,
+    compile_model,
+    infeasible_before_solving,
+    presolve_infeasible,
+    solve_model,
+)
+from allocator.engine.results import Result, collect
+from allocator.engine.warmstart import prepare
+from allocator.input.data import load_instance
+
+
+def solve(built: BuiltModel, options: SolverOptions | None = None, *,
+          shadow_prices: bool = True, deadline: Deadline | None = None) -> Result:
+    """Solve a built model with HiGHS; returns the result tables and summary.
+
+    First the pre-solve checks (:mod:`allocator.analysis.checks`) of the families built and not
+    softened: a failure proves that no plan exists, so HiGHS is not run (status
+    ``infeasible``, termination ``pre-solve checks``). When the instance is infeasible,
+    ``result.explanation`` holds the smallest set of limits to relax, each named by its input
+    row (:func:`allocator.analysis.explain.explain`), ``result.outcome.message`` its headline.
+
+    With a plan and ``shadow_prices`` (the default), the LP with hosting fixed is re-solved and
+    the ``regions`` table gains ``shadow_price`` and ``shadow_price_unit`` (see
+    :mod:`allocator.analysis.shadow`).
+
+    The time limit of ``options`` is a wall-clock budget for all of it (solve, shadow prices,
+    result tables), counted from ``deadline``'s start when given (the command line starts it
+    before loading the instance), else from this call (:mod:`allocator.engine.deadline`).
+    """
+    resolved = (options or SolverOptions()).resolved(built.instance.settings["solver"])
+    deadline = deadline if deadline is not None else Deadline()
+    if deadline.seconds is None:
+        deadline.seconds = resolved.time_limit
+    if built.scenarios:
+        if deadline.limited:
+            resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
+        return solve_stochastic(built, resolved)
+    names = [f.name for f in built.families]
+    failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
+    outcome = (presolve_infeasible(len(failures)) if failures
+               else _solve_warm(built, resolved, deadline, shadow_prices))
+    explanation = None
+    if outcome.status == "infeasible":
+        explain_options = resolved if not deadline.limited else replace(
+            resolved, time_limit=max(deadline.remaining() / 2, 1.0))
+        explanation = explain(built.instance, names, options=explain_options,
+                              checks=failures)
+        outcome.message = explanation.headline
+    result = collect(built, outcome, resolved, explanation)
+    if shadow_prices:
+        add_shadow_prices(result, deadline)
+    outcome.highs = outcome.form = None  # the solver's memory goes with the search
+    return result
+
+
+def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | None = None,
+                shadow_prices: bool = True) -> SolveOutcome:
+    """Compile once, make the MIP start (a plan file, the heuristic), solve; the time to the
+    first incumbent counts from the start of compiling. With a ``deadline``, the heuristic
+    takes at most its share of the time left and HiGHS the rest, less what the steps after
+    the search need (:func:`allocator.engine.deadline.after_search_seconds`)."""
+    deadline = deadline if deadline is not None else Deadline(options.time_limit)
+    t0 = time.perf_counter()
+    try:
+        form = compile_model(built.model)
+    except InfeasibleConstraintException as exc:
+        return infeasible_before_solving(exc, time.perf_counter() - t0)
+    t1 = time.perf_counter()
+    reserve = after_search_seconds(len(form.columns), len(form.rows),
+                                   shadow_prices=shadow_prices,
+                                   build_seconds=built.seconds + (t1 - t0))
+    start, report = prepare(built, form, options, heuristic=options.heuristic,
+                            plan=options.start_file,
+                            seconds=deadline.share(HEURISTIC_SHARE, reserve))
+    t2 = time.perf_counter()
+    outcome = solve_model(built.model, options, form=form, start=start, deadline=deadline,
+                          reserve=reserve)
+    outcome.seconds.update(compile=t1 - t0, start=t2 - t1,
+                           handoff=outcome.seconds["handoff"] + (t1 - t0))
+    report.update(outcome.start)
+    first = outcome.first_incumbent
+    if first is not None:
+        first["seconds_from_compile"] = first["seconds"] + (t2 - t0) + outcome.seconds["pass"]
+        first["source"] = "highs"
+        if report.get("accepted_by_highs"):  # HiGHS's first incumbent is the start itself
+            first["source"] = report["given"]
+            first["highs_objective"] = first["objective"]  # reported in presolved space
+            first["objective"] = report["objective"]
+    outcome.start = report
+    return outcome
+
+
+def solve_instance(
+    path: str | Path,
+    options: SolverOptions | None = None,
+    *,
+    families: list[str] | None = None,
+    extra_families: list[str | Path | Family] | None = None,
+    without: list[str] | None = None,
+    allow_families: bool = False,
+) -> Result:
+    """Load, validate, build and solve the instance folder at ``path`` in one call
+    (``allow_families``: run the family files the instance names, see
+    :func:`allocator.input.data.load_instance`)."""
+    inst = load_instance(path, extra_families=extra_families or (), without=without or (),
+                         allow_families=allow_families)
+    return solve(build_model(inst, families), options)
+
+
+def solve_stochastic(built: BuiltModel, options: Any, *, start: bool = False) -> Any:
+    """Solve the deterministic equivalent. No heuristic first plan (it knows one scenario
+    only) and no shadow prices (a dual of a scenario row is a probability-weighted price).
+    The pre-solve checks of the first-stage families run first (a second-stage shortage is
+    unmet demand, not infeasibility). ``start``: the values the model's variables hold (e.g.
+    a solve with the first stage fixed, :func:`fix_first_stage`) are given to HiGHS as its
+    first plan. Returns a :class:`allocator.engine.results.Result`."""
+    names = [f.name for f in built.first_stage]
+    failures = run_checks(built.instance, names, set())
+    if failures:
+        outcome = presolve_infeasible(len(failures))
+    else:
+        try:
+            form = compile_model(built.model)
+        except InfeasibleConstraintException as exc:
+            outcome = infeasible_before_solving(exc, 0.0)
+        else:
+            x = None
+            if start:
+                x = np.array([0.0 if v.value is None else float(v.value)
+                              for v in form.columns])
+            outcome = solve_model(built.model, options, form=form, start=x)
+    first = outcome.first_incumbent
+    if first is not None:  # no heuristic start: the first plan is HiGHS's own or the start
+        first.setdefault("source", "plan" if start else "highs")
+        first.setdefault("seconds_from_compile", first.get("seconds", 0.0))
+    if outcome.status == "infeasible" and not failures:
+        outcome.message = ("infeasible: the first-stage limits conflict (unmet demand in a "
+                           "scenario is penalized, never infeasible); run without shocks.csv "
+                           "for the explanation by input row")
+    return collect(built, outcome, options)

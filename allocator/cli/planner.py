@@ -1,0 +1,81 @@
+"""The planner's commands: ``allocator report`` and ``allocator convert``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from allocator.cli.common import allow_families_option, force_option, guard
+
+
+@click.command()
+@click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The HTML file to write; each chart is also written next "
+              "to it as <name>-<chart>.png. Default: RESULTS/report.html.")
+@click.option("--against", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, metavar="DIR", help="Another results folder (a planner's plan "
+              "evaluated with allocator evaluate, or another solve) to compare with, term "
+              "by term. Default: no comparison.")
+@click.option("--instance", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Instance folder or workbook to take region names and coordinates from "
+              "(checked against the SHA-256 recorded in summary.json). Default: the "
+              "results folder's geography.csv, else the instance path it records.")
+@force_option
+@allow_families_option
+@guard
+def report(results: Path, output: Path | None, against: Path | None,
+           instance: Path | None, force: bool, allow_families: bool) -> int:
+    """Write a self-contained HTML report of the results folder RESULTS (what `allocator
+    solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
+    resources with shadow prices, and how to reproduce. It opens offline and can be
+    forwarded as one file. Exit 2 when RESULTS is not a results folder."""
+    from allocator.output.report import write_report
+
+    page, charts = write_report(results, output, against=against, instance=instance,
+                                force=force, allow_families=allow_families)
+    click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
+    return 0
+
+@click.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option("--to", "to", type=click.Choice(["xlsx", "dir"]), required=True,
+              help="xlsx: write the instance folder SOURCE as one workbook (a sheet per "
+              "table and a sheet 'settings'); dir: write the workbook SOURCE as an "
+              "instance folder. Default: none, it is required.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Where to write. Default: beside SOURCE, FOLDER -> FOLDER.xlsx and "
+              "BOOK.xlsx -> BOOK/.")
+@force_option
+@allow_families_option
+@guard
+def convert(source: Path, to: str, output: Path | None, force: bool,
+            allow_families: bool) -> int:
+    """Convert an instance between a folder of CSV files and one Excel workbook.
+
+    SOURCE is validated first (every problem reported, exit 2). The copy holds the same
+    settings (comments kept) and the same tables, row for row: it solves the same.
+    """
+    from allocator.input.convert import folder_to_workbook, workbook_to_folder
+
+    is_book = source.is_file() and source.suffix.lower() == ".xlsx"
+    if to == "xlsx" and not source.is_dir():
+        raise click.BadParameter("--to xlsx needs an instance folder", param_hint="SOURCE")
+    if to == "dir" and not is_book:
+        raise click.BadParameter("--to dir needs an .xlsx workbook", param_hint="SOURCE")
+    if output is None:
+        output = (source.with_name(source.name + ".xlsx") if to == "xlsx"
+                  else source.with_suffix(""))
+    if to == "xlsx" and output.suffix.lower() != ".xlsx":
+        raise click.BadParameter("the workbook's name must end in .xlsx",
+                                 param_hint="--output")
+    if to == "xlsx":
+        folder_to_workbook(source, output, force=force, allow_families=allow_families)
+    else:
+        workbook_to_folder(source, output, force=force, allow_families=allow_families)
+    click.echo(f"Instance written to {output}")
+    return 0
+
+
+COMMANDS: tuple[click.Command, ...] = (report, convert)

@@ -1,0 +1,738 @@
+"""The planner's report: one self-contained HTML file built from a results folder.
+
+``allocator report RESULTS [-o report.html] [--against OTHER] [--instance PATH]`` reads the
+tables and ``summary.json`` that ``allocator solve -o RESULTS`` wrote and renders
+``templates/report.html.j2`` with jinja2. Charts are drawn with matplotlib's Agg backend (no
+display, no network), embedded in the page as base64 PNG and also written next to the report
+(``report-<chart>.png``) for slides. The page loads nothing from anywhere: no script, no font,
+no stylesheet from a network.
+
+What a results folder must hold: ``summary.json`` and the CSV tables of
+:mod:`allocator.engine.results`. The region names and coordinates come from its ``geography.csv``;
+results written before that table existed are read together with their instance (the path
+recorded in ``summary.json``, or ``--instance PATH``), whose SHA-256 is checked against the one
+recorded: a different instance gives a warning at the top of the report.
+
+Comparison (``--against OTHER``): any other results folder with ``objective.csv`` and
+``summary.json``, typically a planner's own plan evaluated on the same instance (``allocator
+evaluate``) or another solve. The headline then shows, term by term, what this plan saves
+against it, and how many (industry, region) pairs host differently.
+
+Extending: the report is the list :data:`SECTIONS` of functions ``section(data) -> Section |
+None``, rendered in order; a function returns None when its data are absent. A stochastic run
+(issue: supply-shock scenarios) adds per-scenario tables to its results folder; its section
+function finds them in ``data.tables`` (e.g. ``scenarios``) and returns the expected-vs-worst
+case charts, registered with :func:`add_section` (``after="headline"``), without touching the
+sections here.
+
+The parts of a page (:class:`~allocator.output.page.Section`, figures, tables) and the data
+a section reads (:class:`~allocator.output.page.ReportData`) live in
+:mod:`allocator.output.page`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no display, renders offline
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.patches import Rectangle
+
+from allocator.core.outfolder import check_files, write_files
+from allocator.output.page import (
+    Figure,
+    Kpis,
+    ReportData,
+    ResultsFolder,
+    Section,
+    SectionFn,
+    Table,
+    fmt,
+    load_report_data,
+    png,
+    short,
+)
+from allocator.output.report_scenarios import scenarios_section
+
+#: most regions drawn as columns of a heatmap (national instances have hundreds)
+MAX_COLUMNS = 60
+
+
+def resource_label(resource: str) -> tuple[str, str]:
+    """(kind, name) of a ``regions.csv`` resource: ``talent:chip_engineers`` ->
+    ("talent", "chip_engineers")."""
+    kind, _, name = str(resource).partition(":")
+    return kind, name
+
+
+# ---------------------------------------------------------------------- sections
+def headline(data: ReportData) -> Section:
+    """Status, objective by term, and the saving against a compared plan."""
+    s, money = data.summary, data.money
+    sec = Section("headline", "Headline")
+    gap = s.get("gap")
+    status = f"Status: {s.get('status')} (HiGHS: {s.get('termination')})"
+    if gap is not None:
+        status += f", MIP gap {gap:.3%}"
+    seconds = s.get("seconds", {})
+    total = sum(v for k, v in seconds.items() if k in ("build", "handoff", "solve"))
+    status += f", solved in {total:.1f} s."
+    kpis = _kpis(data)
+    if kpis:
+        sec.blocks.append(Kpis(kpis))
+    sec.blocks.append(status)
+    if s.get("message"):
+        sec.blocks.append(str(s["message"]))
+    if s.get("objective") is None:
+        sec.blocks.append("No plan was found: there is nothing to draw. "
+                          + (f"Best bound {fmt(s.get('best_bound'))} {money}."
+                             if s.get("best_bound") is not None else ""))
+        return sec
+    bound = s.get("best_bound")
+    sec.blocks.append(f"Objective {fmt(s['objective'])} {money}"
+                      + (f" (the best possible is at least {fmt(bound)})."
+                         if bound is not None else "."))
+    scarce = _scarcest(data)
+    if scarce:
+        sec.blocks.append(scarce)
+    obj = data.results.table("objective")
+    other = data.against.table("objective") if data.against is not None else pd.DataFrame()
+    if not obj.empty:
+        if not other.empty and data.against is not None:
+            sec.blocks.extend(_comparison(data, obj, other))
+            sec.blocks.append(Figure("objective", "Objective by term against "
+                                     f"{data.against.label}", _objective_chart(data, obj, other)))
+        else:
+            sec.blocks.append(Table(
+                "Objective by term", ["term", "weight", "value", f"weighted ({money})"],
+                [[str(r.term), fmt(r.weight, 4).rstrip("0").rstrip("."), fmt(r.value),
+                  fmt(r.weighted)] for r in obj.itertuples(index=False)],
+                "value: the term before weighting (its own unit); weighted: what it adds to "
+                "the objective.", numeric=[False, True, True, True]))
+    return sec
+
+
+def _scarcest(data: ReportData) -> str:
+    """One sentence on the limit with the highest shadow price."""
+    reg = data.results.table("regions")
+    if "shadow_price" not in reg.columns:
+        return ""
+    top = reg[reg["shadow_price"].fillna(0) > 1e-9].sort_values("shadow_price", ascending=False)
+    if top.empty:
+        return ""
+    r = top.iloc[0]
+    where = "nationally" if r["region"] == "(national)" else f"in {data.region_name(r['region'])}"
+    return (f"The scarcest resource: one more unit of {_describe_limit(data, r['resource'])} "
+            f"({r['unit']}) {where} would save {fmt(r['shadow_price'])} {data.money} (details "
+            "under Scarce resources).")
+
+
+def _kpis(data: ReportData) -> list[tuple[str, str]]:
+    """The figures a planner looks for first."""
+    s, out = data.summary, []
+    if s.get("objective") is not None:
+        out.append((f"{s['objective']:,.0f}", f"objective ({data.money})"))
+    ind = data.results.table("industries")
+    if not ind.empty:
+        out.append((f"{int(ind['hosts'].sum())} of {int(ind['candidates'].sum())}",
+                    "(industry, region) pairs host"))
+        above = int((ind["hosts"] > ind["target_hosts"]).sum())
+        out.append((f"{above} of {len(ind)}", "industries above their host target"))
+    pairs = data.results.table("neighbor_pairs")
+    if "neighbor_pairs" in data.tables:
+        out.append((str(len(pairs)), "neighbour pairs hosting the same industry"))
+    reg = data.results.table("regions")
+    if "shadow_price" in reg.columns:
+        binding = reg[(reg["shadow_price"].fillna(0) > 1e-9)]
+        out.append((str(len(binding)), "limits holding the plan back (shadow price > 0)"))
+    return out
+
+
+def _comparison(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> list[Any]:
+    """The saving term by term. The ``shortfall`` term is a penalty on broken limits, not
+    money: it is left out of the totals and an infeasible plan is said to be one."""
+    assert data.against is not None
+    money = data.money
+    penalized = SHORTFALL in set(obj["term"]) | set(other["term"])
+    mine = obj.set_index("term")["weighted"].drop(labels=[SHORTFALL], errors="ignore")
+    theirs = other.set_index("term")["weighted"].drop(labels=[SHORTFALL], errors="ignore")
+    terms = list(dict.fromkeys([*mine.index, *theirs.index]))
+    rows = []
+    for t in terms:
+        a, b = float(mine.get(t, 0.0)), float(theirs.get(t, 0.0))
+        rows.append([t, fmt(b), fmt(a), fmt(b - a)])
+    total_a, total_b = float(mine.sum()), float(theirs.sum())
+    rows.append(["total", fmt(total_b), fmt(total_a), fmt(total_b - total_a)])
+    label = data.against.label
+    saving = total_b - total_a
+    share = f" ({saving / total_b:.1%})" if total_b else ""
+    out: list[Any] = [
+        f"Against {label}: this plan {'saves' if saving >= 0 else 'costs'} "
+        f"{fmt(abs(saving))} {money}{share}"
+        + (" (the shortfall penalty left out)." if penalized else ".")]
+    for folder, who in ((data.against, label), (data.results, "this plan")):
+        if _breaks_limits(folder):
+            out.append(f"{who} is infeasible: it breaks limits (see its shortfalls.csv); its "
+                       "cost is what it would cost if those limits were lifted.")
+    changed = _changed_pairs(data.results, data.against)
+    if changed is not None:
+        out.append(f"{changed} (industry, region) pairs host differently in the two plans.")
+    out.append(Table(f"Objective by term against {label} ({money}, weighted)",
+                     ["term", label, "this plan", "saving"], rows,
+                     "saving: the compared plan's value minus this plan's (positive: this plan "
+                     "is cheaper).", numeric=[False, True, True, True]))
+    return out
+
+
+SHORTFALL = "shortfall"
+
+
+def _breaks_limits(folder: ResultsFolder) -> bool:
+    plan = folder.summary.get("plan") or {}
+    if plan.get("feasible") is False:
+        return True
+    short = folder.table("shortfalls")
+    return not short.empty and float(short["amount"].sum()) > 0
+
+
+def _changed_pairs(a: ResultsFolder, b: ResultsFolder) -> int | None:
+    x, y = a.table("allocation"), b.table("allocation")
+    if x.empty or y.empty or "hosted" not in y.columns:
+        return None
+    hx = set(map(tuple, x.loc[x["hosted"] == 1, ["industry", "region"]].to_numpy()))
+    hy = set(map(tuple, y.loc[y["hosted"] == 1, ["industry", "region"]].to_numpy()))
+    return len(hx ^ hy)
+
+
+def _objective_chart(data: ReportData, obj: pd.DataFrame, other: pd.DataFrame) -> bytes:
+    obj = obj[obj["term"] != SHORTFALL]
+    terms = list(obj["term"])
+    mine = obj.set_index("term")["weighted"]
+    fig, ax = plt.subplots(figsize=(6.5, 0.32 * len(terms) + 1.0))
+    y = np.arange(len(terms))
+    if other.empty:
+        ax.barh(y, [mine[t] for t in terms], color="#3b7dd8")
+    else:
+        theirs = other.set_index("term")["weighted"]
+        assert data.against is not None
+        ax.barh(y - 0.2, [theirs.get(t, 0.0) for t in terms], height=0.4, color="#bbbbbb",
+                label=data.against.label)
+        ax.barh(y + 0.2, [mine[t] for t in terms], height=0.4, color="#3b7dd8",
+                label="this plan")
+        ax.legend(loc="lower right", frameon=False)
+    ax.set_yticks(y, terms)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"weighted value ({data.money})")
+    ax.grid(axis="x", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return png(fig)
+
+
+def allocation(data: ReportData) -> Section | None:
+    """Which region hosts which industry, and how much capacity: the heatmap."""
+    alloc = data.results.table("allocation")
+    if alloc.empty:
+        return None
+    sec = Section("allocation", "Who hosts what")
+    png, caption = _heatmap(data, alloc)
+    sec.blocks.append(Figure("capacity-heatmap", "Capacity by industry and region", png,
+                             caption))
+    ind = data.results.table("industries")
+    if not ind.empty:
+        names = data.region_name
+        sec.blocks.append(Table(
+            "Host regions per industry",
+            ["industry", "candidates", "hosts", "target", "capacity", "unit", "host regions"],
+            [[data.industry_name(r.industry), fmt(r.candidates), fmt(r.hosts),
+              fmt(r.target_hosts), fmt(r.capacity, 1),
+              str(getattr(r, "capacity_unit", "")),
+              ", ".join(names(x) for x in str(r.host_regions).split() if x != "nan")]
+             for r in ind.itertuples(index=False)],
+            "candidates: regions allowed to host; hosts: regions that host in this plan.",
+            numeric=[False, True, True, True, True, False, False]))
+    return sec
+
+
+def _region_order(data: ReportData, regions: list[str]) -> list[str]:
+    """Regions west to east (by longitude) when coordinates are known."""
+    geo = data.geography
+    if geo.empty:
+        return regions
+    lon = geo["longitude"].reindex(regions)
+    return list(lon.sort_values(kind="stable").index)
+
+
+def _heatmap(data: ReportData, alloc: pd.DataFrame) -> tuple[bytes, str]:
+    industries = list(data.industries.index) if not data.industries.empty else list(
+        dict.fromkeys(alloc["industry"]))
+    weight = _shares(alloc[alloc["hosted"] == 1]).groupby("region")["share"].sum()
+    shown = weight.sort_values(ascending=False, kind="stable").index[:MAX_COLUMNS]
+    regions = _region_order(data, list(shown))
+    left_out = alloc["region"].nunique() - len(regions)
+    cap = alloc.pivot_table(index="industry", columns="region", values="capacity",
+                            aggfunc="sum").reindex(index=industries, columns=regions)
+    hosted = alloc.pivot_table(index="industry", columns="region", values="hosted",
+                               aggfunc="max").reindex(index=industries, columns=regions)
+    existing = alloc.pivot_table(index="industry", columns="region", values="existing",
+                                 aggfunc="sum").reindex(index=industries, columns=regions)
+    totals = alloc.groupby("industry")["capacity"].sum().reindex(industries)
+    share = cap.div(totals.replace(0, np.nan), axis=0)
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.42 * len(regions) + 3.2),
+                                    max(3.0, 0.4 * len(industries) + 1.8)))
+    top = float(np.nanmax(share.to_numpy(dtype=float))) if share.notna().any().any() else 1.0
+    im = ax.imshow(share.fillna(0).to_numpy(), cmap="YlGnBu", vmin=0,
+                   vmax=min(1.0, max(top, 0.05)), aspect="auto")
+    for i in range(len(industries)):
+        for j in range(len(regions)):
+            if hosted.iat[i, j] == 1:
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.3,
+                                       ec="#222222"))
+                mark = "*" if (existing.iat[i, j] or 0) > 0 else ""
+                ax.text(j, i, short(float(cap.iat[i, j])) + mark, ha="center", va="center",
+                        fontsize=6.5,
+                        color="white" if share.iat[i, j] > 0.6 * top else "#111111")
+    ax.set_xticks(range(len(regions)), [data.region_name(r) for r in regions], rotation=60,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(len(industries)), [data.industry_name(i) for i in industries],
+                  fontsize=8)
+    bar = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("share of the industry's national capacity", fontsize=8)
+    fig.tight_layout()
+    caption = ("Colour: each region's share of the industry's national capacity. Outlined "
+               "cells host the industry; the number is the capacity (in the industry's own "
+               "unit, see the table below), * where some of it exists already. Regions west "
+               "to east.")
+    if left_out:
+        caption += (f" {left_out} regions are not shown: those hosting nothing"
+                    + (f", and beyond the {MAX_COLUMNS} with most capacity"
+                       if len(weight) > MAX_COLUMNS else "") + " (all of them: allocation.csv).")
+    return png(fig), caption
+
+
+def map_section(data: ReportData) -> Section | None:
+    """Regions at their coordinates, sized by hosted capacity, coloured by leading industry,
+    with the value-chain flows between them."""
+    alloc = data.results.table("allocation")
+    if alloc.empty:
+        return None
+    sec = Section("map", "Map of the plan")
+    if data.geography.empty:
+        sec.blocks.append("No coordinates are available for the regions, so there is no map.")
+        return sec
+    png, caption = _map_chart(data, alloc, data.results.table("flows"))
+    sec.blocks.append(Figure("map", "Regions, leading industries and chain flows", png,
+                             caption))
+    return sec
+
+
+def _shares(alloc: pd.DataFrame) -> pd.DataFrame:
+    """Capacity of each site as a share of its industry's national capacity: a unit-free
+    size (industries count capacity in different units)."""
+    total = alloc.groupby("industry")["capacity"].transform("sum").replace(0, np.nan)
+    return alloc.assign(share=(alloc["capacity"] / total).fillna(0.0))
+
+
+def _map_chart(data: ReportData, alloc: pd.DataFrame, flows: pd.DataFrame) -> tuple[bytes, str]:
+    geo = data.geography
+    shares = _shares(alloc[alloc["hosted"] == 1])
+    weight = shares.groupby("region")["share"].sum()
+    leading = shares.sort_values("share", ascending=False).drop_duplicates("region").set_index(
+        "region")["industry"]
+    lat0 = float(geo["latitude"].mean())
+    fig, ax = plt.subplots(figsize=(9.5, 7))
+    ax.set_aspect(1 / max(math.cos(math.radians(lat0)), 0.2))
+    if not flows.empty and {"family", "from", "to", "amount"} <= set(flows.columns):
+        chain = flows[(flows["family"] == "chain_coordination") & (flows["from"] != flows["to"])
+                      & (flows["amount"] > 0)]
+        biggest = chain.groupby("industry")["amount"].transform("max")
+        for good, src, dst, rel in zip(chain["industry"], chain["from"], chain["to"],
+                                       chain["amount"] / biggest, strict=True):
+            if src not in geo.index or dst not in geo.index:
+                continue
+            ax.plot([geo.at[src, "longitude"], geo.at[dst, "longitude"]],
+                    [geo.at[src, "latitude"], geo.at[dst, "latitude"]],
+                    color=data.palette.get(good, "#888888"), lw=0.6 + 4.0 * float(rel),
+                    alpha=0.55, zorder=1, solid_capstyle="round")
+    idle = [r for r in geo.index if r not in weight.index]
+    ax.scatter(geo.loc[idle, "longitude"], geo.loc[idle, "latitude"], s=12, color="#bbbbbb",
+               zorder=2, label="hosts nothing")
+    top = weight.max() if len(weight) else 1.0
+    hosts = list(weight.index)
+    ax.scatter(geo.loc[hosts, "longitude"], geo.loc[hosts, "latitude"],
+               s=[40 + 900 * weight[r] / top for r in hosts],
+               c=[data.palette.get(leading[r], "#888888") for r in hosts],
+               edgecolors="white", linewidths=0.8, zorder=3)
+    labelled = set(weight.sort_values(ascending=False).index[:40]) | (
+        set(geo.index) if len(geo) <= 40 else set())
+    for r in labelled:
+        ax.annotate(data.region_name(r), (geo.at[r, "longitude"], geo.at[r, "latitude"]),
+                    xytext=(5, 4), textcoords="offset points", fontsize=7.5, zorder=4)
+    for ind in dict.fromkeys(leading.reindex(hosts)):
+        ax.scatter([], [], s=60, color=data.palette.get(ind, "#888888"),
+                   label=data.industry_name(ind))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8,
+              title="leading industry", title_fontsize=8)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.grid(alpha=0.2)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    caption = ("Each region at its longitude and latitude. Size: capacity hosted, each "
+               "industry counted as its share of national capacity (industries use different "
+               "units); colour: the industry with the largest such share. Lines: value-chain "
+               "flows between regions, coloured by the good (the upstream industry's colour), "
+               "width by the flow as a share of that good's largest flow. Market shipments are "
+               "in flows.csv.")
+    return png(fig), caption
+
+
+def duplication(data: ReportData) -> Section | None:
+    """Host regions per industry against target, neighbour pairs that still duplicate."""
+    ind = data.results.table("industries")
+    if ind.empty:
+        return None
+    sec = Section("duplication", "Duplication")
+    excess = ind[ind["hosts"] > ind["target_hosts"]]
+    sec.blocks.append(
+        f"{int(ind['candidates'].sum()):,} (industry, region) pairs could host; "
+        f"{int(ind['hosts'].sum()):,} do. "
+        + (f"{len(excess)} industries have more host regions than their target: "
+           + ", ".join(f"{data.industry_name(r.industry)} ({r.hosts} of {r.target_hosts})"
+                       for r in excess.itertuples(index=False)) + "."
+           if len(excess) else "No industry has more host regions than its target."))
+    sec.blocks.append(Figure("duplication", "Host regions against target",
+                             _duplication_chart(data, ind),
+                             "Grey: regions allowed to host (candidates); bar: regions that "
+                             "host in this plan (red where above the target); black tick: the "
+                             "national target."))
+    pairs = data.results.table("neighbor_pairs")
+    if "neighbor_pairs" in data.tables:
+        if pairs.empty:
+            sec.blocks.append("No neighbouring regions host the same industry.")
+        else:
+            sec.blocks.append(Table(
+                "Neighbouring regions that still host the same industry",
+                ["industry", "region", "neighbour", "distance (km)"],
+                [[data.industry_name(r.industry), data.region_name(r.a), data.region_name(r.b),
+                  fmt(r.distance_km, 0)] for r in pairs.itertuples(index=False)],
+                "Neighbours: same group (province) or closer than the family's distance; each "
+                "pair is penalized in the objective term neighbor_pairs.",
+                numeric=[False, False, False, True]))
+    return sec
+
+
+def _duplication_chart(data: ReportData, ind: pd.DataFrame) -> bytes:
+    fig, ax = plt.subplots(figsize=(8, 0.36 * len(ind) + 1.2))
+    y = np.arange(len(ind))
+    ax.barh(y, ind["candidates"], color="#e6e6e6", height=0.75, label="candidates")
+    above = (ind["hosts"] > ind["target_hosts"]).to_numpy()
+    ax.barh(y[~above], ind["hosts"][~above], color="#3b7dd8", height=0.45, label="hosts")
+    ax.barh(y[above], ind["hosts"][above], color="#d9534f", height=0.45,
+            label="hosts, above target")
+    ax.scatter(ind["target_hosts"], y, marker="|", s=260, color="black", zorder=3,
+               label="target")
+    ax.set_yticks(y, [data.industry_name(i) for i in ind["industry"]], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("regions")
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=4, frameon=False,
+              fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return png(fig)
+
+
+def resources(data: ReportData) -> Section | None:
+    """Talent by class, funding and key inputs per region, used against available, and
+    what one more unit of each would save (shadow prices)."""
+    reg = data.results.table("regions")
+    if reg.empty:
+        return None
+    sec = Section("resources", "Scarce resources and their shadow prices")
+    priced = "shadow_price" in reg.columns
+    if priced:
+        sec.blocks.append(
+            "Shadow price: what one more unit of a limit would save, in "
+            f"{data.money}, with this plan's hosting kept as it is (the LP re-solved with the "
+            "hosting decisions fixed). It is a marginal value for small changes, zero where "
+            "the limit is not binding, and not the value of a whole new site. For demand it "
+            "is negative: one more unit of demand costs that much.")
+    limits = reg[reg["constraint"].fillna("").astype(str).ne("")
+                 & reg["region"].ne("(national)")
+                 & reg["resource"].astype(str).str.match(r"^(talent:|funding$|input:)")]
+    if not limits.empty:
+        png, caption = _utilisation_chart(data, limits, priced)
+        sec.blocks.append(Figure("resources", "Use of each regional limit", png, caption))
+    talent = reg[reg["resource"].astype(str).str.startswith("talent:")]
+    if not talent.empty:
+        sec.blocks.append(Figure("talent", "Talent by class, national totals",
+                                 _talent_chart(data, talent),
+                                 "Talent used by hosted capacity against the talent available, "
+                                 "summed over regions (each class in its own unit)."))
+    if priced:
+        sec.blocks.extend(_price_tables(data, reg))
+    return sec
+
+
+def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
+                       ) -> tuple[bytes, str]:
+    rows = list(dict.fromkeys(limits["resource"]))
+    # the regions where most limits bind (all of them on instances of up to 60 regions)
+    binding = (limits["available"] - limits["used"] <= 1e-6 * (1 + limits["available"].abs()))
+    ranked = binding.groupby(limits["region"]).sum().sort_values(ascending=False, kind="stable")
+    regions = _region_order(data, list(ranked.index[:MAX_COLUMNS]))
+    key = limits.set_index(["resource", "region"])
+    used = key["used"].astype(float)
+    avail = key["available"].astype(float)
+    share = (used / avail.where(avail > 0)).unstack("region").reindex(index=rows,
+                                                                       columns=regions)
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.42 * len(regions) + 3.5),
+                                    max(2.6, 0.42 * len(rows) + 1.8)))
+    im = ax.imshow(share.clip(upper=1).to_numpy(dtype=float), cmap="OrRd", vmin=0, vmax=1,
+                   aspect="auto")
+    slack = (avail - used).unstack("region").reindex(index=rows, columns=regions)
+    price = (key["shadow_price"].astype(float).unstack("region").reindex(index=rows,
+                                                                         columns=regions)
+             if priced else None)
+    for i in range(len(rows)):
+        for j in range(len(regions)):
+            a = share.iat[i, j]
+            if isinstance(a, float) and not math.isnan(a) and a > 0 and slack.iat[i, j] <= 1e-6 * (
+                    1 + abs(avail.get((rows[i], regions[j]), 0.0))):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=1.3,
+                                       ec="#222222"))
+            if price is not None:
+                p = price.iat[i, j]
+                if isinstance(p, float) and not math.isnan(p) and abs(p) > 1e-9:
+                    ax.text(j, i, short(p), ha="center", va="center", fontsize=6.5,
+                            color="white" if (a if a == a else 0) > 0.6 else "#111111")
+    ax.set_xticks(range(len(regions)), [data.region_name(r) for r in regions], rotation=60,
+                  ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), [str(r).replace(":", ": ") for r in rows], fontsize=8)
+    bar = fig.colorbar(im, ax=ax, fraction=0.025, pad=0.01)
+    bar.set_label("share used", fontsize=8)
+    fig.tight_layout()
+    more = len(ranked) - len(regions)
+    caption = ((f"The {len(regions)} regions where most limits bind ({more} more in "
+                "regions.csv). " if more > 0 else "")
+               + "Colour: share of each region's limit that the plan uses (blank: none "
+               "available). Outlined: binding (all of it used). Number: the shadow price, "
+               f"what one more unit would save ({data.money} per person for talent, per unit "
+               "of money for funding, per input unit for inputs).")
+    return png(fig), caption
+
+
+def _talent_chart(data: ReportData, talent: pd.DataFrame) -> bytes:
+    total = talent.groupby("resource")[["used", "available"]].sum()
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(total) + 1.2))
+    y = np.arange(len(total))
+    ax.barh(y, total["available"], color="#e6e6e6", height=0.7, label="available")
+    ax.barh(y, total["used"], color="#3b7dd8", height=0.4, label="used")
+    ax.set_yticks(y, [resource_label(r)[1] for r in total.index], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("people")
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    ax.spines[["top", "right"]].set_visible(False)
+    return png(fig)
+
+
+def _describe_limit(data: ReportData, resource: str) -> str:
+    kind, name = resource_label(resource)
+    if kind == "talent":
+        return f"{name} talent"
+    if kind in ("input", "imports"):
+        return f"{name} {'import cap' if kind == 'imports' else 'input'}"
+    if kind == "demand":
+        return f"{data.industry_name(name)} demand"
+    return resource.replace("_", " ")
+
+
+def _price_tables(data: ReportData, reg: pd.DataFrame) -> list[Table]:
+    money = data.money
+    out: list[Table] = []
+    saving = reg[reg["shadow_price"].fillna(0) > 1e-9].sort_values("shadow_price",
+                                                                     ascending=False)
+    rows = []
+    for r in saving.head(25).itertuples(index=False):
+        where = "nationally" if r.region == "(national)" else f"in {data.region_name(r.region)}"
+        rows.append([f"One more unit of {_describe_limit(data, r.resource)} {where}",
+                     fmt(r.shadow_price), str(r.unit), fmt(r.used), fmt(r.available)])
+    if rows:
+        out.append(Table(f"What one more unit would save ({money} per unit)",
+                         ["limit", "would save", "unit", "used", "available"], rows,
+                         f"The {min(25, len(saving))} binding limits with the highest shadow "
+                         f"prices of {len(saving)} (all of them: regions.csv, column "
+                         "shadow_price).", numeric=[False, True, False, True, True]))
+    else:
+        out.append(Table("What one more unit would save", ["limit"], [[
+            "No talent, funding or input limit is binding: one more unit of any would save "
+            "nothing with this hosting pattern."]]))
+    demand = reg[reg["resource"].astype(str).str.startswith("demand:")
+                 & (reg["shadow_price"].fillna(0) < -1e-9)].sort_values("shadow_price")
+    rows = [[_describe_limit(data, r.resource) + (
+        " (national)" if r.region == "(national)" else f" in {data.region_name(r.region)}"),
+        fmt(-r.shadow_price), str(r.unit)] for r in demand.head(25).itertuples(index=False)]
+    if rows:
+        out.append(Table(f"What one more unit of demand would cost ({money} per unit)",
+                         ["demand", "would cost", "unit"], rows,
+                         "The marginal cost of serving one more unit of final demand with this "
+                         "hosting pattern: capacity, chain coordination and transport.",
+                         numeric=[False, True, False]))
+    return out
+
+
+def shortfalls(data: ReportData) -> Section | None:
+    """Limits a softened solve had to exceed (``allocator solve --soft``)."""
+    short_table = data.results.table("shortfalls")
+    if "shortfalls" not in data.tables:
+        return None
+    sec = Section("shortfalls", "Shortfalls (softened limits)")
+    if short_table.empty:
+        sec.blocks.append("The plan needs no limit to be exceeded.")
+        return sec
+    cols = list(short_table.columns)
+    sec.blocks.append(Table("Limits exceeded", cols,
+                            [[fmt(v) if isinstance(v, float) else str(v) for v in row]
+                             for row in short_table.itertuples(index=False)]))
+    return sec
+
+
+def pilot_bases(data: ReportData) -> Section | None:
+    """Pilot bases (family pilot_bases): which open, where, for which field, whom they
+    serve; the bases that stay shut are counted."""
+    bases = data.results.table("pilot_bases")
+    if bases.empty:
+        return None
+    sec = Section("pilot_bases", "Pilot bases")
+    shown = bases[bases["opened"] == 1]
+    sec.blocks.append(f"{len(shown)} of {len(bases)} candidate bases open. A "
+                      "research-intensive industry is hosted only near an open base of its "
+                      "field; a base's researchers and setup cost count in its region's "
+                      "talent and funding limits.")
+    cols = ["base", "region", "field", "fixed_cost", "talent_class", "talent_need", "serves"]
+    sec.blocks.append(Table("Open bases", cols, [
+        [data.region_name(str(v)) if c == "region" else
+         ("" if pd.isna(v) else fmt(v) if isinstance(v, float) else str(v))
+         for c, v in zip(cols, row, strict=True)]
+        for row in shown[cols].itertuples(index=False)]))
+    return sec
+
+
+def reproduce(data: ReportData) -> Section:
+    """Options, instance hash and software versions: enough to reproduce the run."""
+    s = data.summary
+    sec = Section("reproduce", "How to reproduce this result")
+    inst = s.get("instance", {})
+    sec.blocks.append(
+        f"Instance {inst.get('name', '')} at {inst.get('path', '')}, SHA-256 "
+        f"{inst.get('sha256', '')} (over the SHA-256 of every file below). Solve it again with "
+        f"the same options and software to get the same plan.")
+    rows = [[k, str(v)] for k, v in _flat(s.get("options", {}))]
+    rows += [[f"weight.{k}", fmt(v, 4)] for k, v in s.get("weights", {}).items()]
+    sec.blocks.append(Table("Options", ["option", "value"], rows))
+    soft = s.get("software", {})
+    size = s.get("size", {})
+    run = [["status", str(s.get("status"))], ["termination", str(s.get("termination"))],
+           ["objective", fmt(s.get("objective"), 6)], ["best bound", fmt(s.get("best_bound"), 6)],
+           ["gap", "" if s.get("gap") is None else f"{s['gap']:.6%}"]]
+    run += [[f"seconds.{k}", fmt(v, 3)] for k, v in s.get("seconds", {}).items()]
+    run += [[f"size.{k}", fmt(v)] for k, v in size.items()]
+    run += [[f"software.{k}", str(v)] for k, v in soft.items()]
+    sp = s.get("shadow_prices")
+    if sp:
+        run += [["shadow prices", f"{sp.get('status')}, LP objective "
+                 f"{fmt(sp.get('lp_objective'), 6)}"]]
+    sec.blocks.append(Table("Run", ["", ""], run))
+    files = inst.get("files", {})
+    if files:
+        sec.blocks.append(Table("Instance files", ["file", "SHA-256"],
+                                [[k, v] for k, v in files.items()]))
+    families = s.get("families", [])
+    if families:
+        sec.blocks.append(Table("Formulation families", ["family", "active", "note", "source"],
+                                [[f.get("name", ""), "yes" if f.get("active") else "no",
+                                  f.get("note", ""), f.get("source", "")] for f in families]))
+    return sec
+
+
+def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        out: list[tuple[str, Any]] = []
+        for k, v in value.items():
+            out.extend(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+        return out
+    return [(prefix, "" if value is None else value)]
+
+
+#: the report's sections, in order; see the module docstring to add one
+SECTIONS: list[SectionFn] = [headline, scenarios_section, map_section, allocation,
+                             duplication, resources, pilot_bases, shortfalls, reproduce]
+
+
+def add_section(fn: SectionFn, after: str | None = None) -> None:
+    """Add a section function to :data:`SECTIONS` after the one named ``after`` (its
+    function name), or at the end before ``reproduce``."""
+    names = [f.__name__ for f in SECTIONS]
+    pos = names.index(after) + 1 if after in names else names.index("reproduce")
+    SECTIONS.insert(pos, fn)
+
+
+# ---------------------------------------------------------------------- render
+def build_sections(data: ReportData, sections: list[SectionFn] | None = None
+                   ) -> list[Section]:
+    out = []
+    for fn in sections or SECTIONS:
+        sec = fn(data)
+        if sec is not None:
+            out.append(sec)
+    return out
+
+
+def render_html(data: ReportData, sections: list[Section]) -> str:
+    env = Environment(loader=PackageLoader("allocator.output", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    template = env.get_template("report.html.j2")
+    s = data.summary
+    return template.render(
+        title=f"allocator report: {s.get('instance', {}).get('name', data.results.label)}",
+        summary=s, sections=sections, warnings=data.warnings, money=data.money,
+        description=html.unescape(str(s.get("instance", {}).get("description", ""))),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        is_figure=lambda b: isinstance(b, Figure), is_table=lambda b: isinstance(b, Table),
+        is_kpis=lambda b: isinstance(b, Kpis),
+    )
+
+
+def write_report(results: str | Path, output: str | Path | None = None, *,
+                 against: str | Path | None = None, instance: str | Path | None = None,
+                 force: bool = False, allow_families: bool = False
+                 ) -> tuple[Path, list[Path]]:
+    """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
+    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
+    A file allocator did not write is not replaced unless ``force``
+    (:mod:`allocator.core.outfolder`); the page and its charts are recorded in the manifest
+    of their folder, so a results folder with its report stays allocator's."""
+    out = Path(output) if output is not None else Path(results) / "report.html"
+    reading = [instance] if instance is not None else []
+    check_files([out], force=force, reading=reading)  # before the work; the charts' files
+    # are checked with it in write_files, before any file is written
+    data = load_report_data(results, against, instance, allow_families=allow_families)
+    sections = build_sections(data)
+    files: dict[Path, bytes] = {}
+    for sec in sections:
+        for block in sec.blocks:
+            if isinstance(block, Figure):
+                files[out.with_name(f"{out.stem}-{block.name}.png")] = block.png
+    files[out] = render_html(data, sections).encode("utf-8")
+    written = write_files(files, force=force, reading=reading)
+    return written[-1], written[:-1]
+

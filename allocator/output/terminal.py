@@ -1,0 +1,113 @@
+"""The text a planner reads in the terminal after a solve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+
+def render_summary(result: Any) -> str:
+    """The short human summary printed after a solve."""
+    s = result.summary
+    inst = result.built.instance
+    money = inst.money
+    lines = []
+    gap = s["gap"]
+    gap_text = f", gap {gap:.2%}" if gap is not None else ""
+    secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "start", "solve"))
+    lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
+    if s["message"]:
+        lines.append(s["message"])
+    lines += _start_lines(s, money)
+    if result.explanation is not None:
+        lines += result.explanation.lines()[1:]
+    if not result.outcome.has_solution:
+        if s["status"] != "infeasible":
+            bound = (f"best bound {s['best_bound']:,.2f} {money}" if s["best_bound"] is not None
+                     else "no bound either")
+            lines.append(f"No plan found; {bound}.")
+        return "\n".join(lines)
+    shadow = s.get("shadow_prices") or {}
+    if shadow.get("status") not in (None, "optimal"):
+        lines.append(f"Shadow prices (regions.csv) {shadow['message'] or shadow['status']}.")
+    lines.append(f"Objective {s['objective']:,.2f} {money}"
+                 + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
+                    else ""))
+    obj = result.tables["objective"]
+    lines.append("")
+    lines.append(f"{'term':<16}{'weight':>10}{'value':>16}{'weighted':>16}")
+    for row in obj.itertuples(index=False):
+        lines.append(f"{row.term:<16}{row.weight:>10g}{row.value:>16,.2f}{row.weighted:>16,.2f}")
+    ind = result.tables["industries"]
+    lines.append("")
+    lines.append("Host regions per industry against the national target (candidates: regions "
+                 "allowed to host; left out: candidates that get none):")
+    lines.append(f"{'industry':<16}{'candidates':>11}{'hosts':>6}{'target':>7}{'left out':>9}"
+                 "  host regions")
+    for row in ind.itertuples(index=False):
+        lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
+                     f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
+                     f"{row.host_regions}")
+    bases = result.tables.get("pilot_bases")
+    if bases is not None and len(bases):
+        shown = bases[bases["opened"] == 1]
+        lines.append("")
+        lines.append(f"Pilot bases: {len(shown)} of {len(bases)} open (pilot_bases.csv):")
+        lines += [f"  {b.base} ({b.region}, {b.field}) serves {b.serves or 'no host'}"
+                  for b in shown.itertuples(index=False)]
+    if s.get("stochastic"):
+        lines.append("")
+        lines.append(render_stochastic(s["stochastic"], result.tables, money))
+    if s["soft"]:
+        short = result.tables.get("shortfalls")
+        lines.append("")
+        if short is None or not len(short):
+            lines.append(f"Softened limits ({', '.join(s['soft'])}): no shortfall, every "
+                         "limit holds.")
+        else:
+            lines.append(f"Shortfalls of the softened limits ({', '.join(s['soft'])}): what "
+                         "this plan needs beyond them (shortfalls.csv):")
+            lines += [f"  - {m}" for m in short["message"]]
+    return "\n".join(lines)
+
+
+def _start_lines(s: dict[str, Any], money: str) -> list[str]:
+    """What the warm start did, and when the first plan appeared."""
+    start, first = s.get("start") or {}, s.get("first_incumbent")
+    out = []
+    plan = start.get("plan")
+    if plan and not plan.get("used"):
+        out.append(f"Start plan {plan['file']} not used: {plan['message']}")
+    elif plan:
+        out.append(f"Start plan {plan['file']}: {plan['how']}, objective "
+                   f"{plan['objective']:,.2f} {money}.")
+    heuristic = start.get("heuristic") or {}
+    if heuristic.get("used") and start.get("given") == "heuristic":
+        out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
+                   f"in {heuristic['seconds']:.1f} s.")
+    elif (heuristic.get("message") and not heuristic.get("used") and not plan
+          and not heuristic["message"].startswith("off")):
+        out.append(f"Heuristic first plan: none ({heuristic['message']}).")
+    if first:
+        source = {"highs": "HiGHS's own search", "plan": "the start plan",
+                  "heuristic": "the heuristic"}.get(first["source"], first["source"])
+        out.append(f"First feasible plan after {first['seconds_from_compile']:.1f} s "
+                   f"(from {source}).")
+    return out
+
+
+def render_stochastic(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
+                      money: str) -> str:
+    """Terminal lines: each scenario's cost and unmet demand, expected against worst case."""
+    lines = [f"Scenarios ({summary['risk']}"
+             + (f", alpha {summary['cvar_alpha']:g}" if summary["risk"] == "cvar" else "")
+             + f", unmet penalty {summary['unmet_penalty']:g} {money}/unit):"]
+    for row in tables["scenarios"].itertuples(index=False):
+        lines.append(f"  {row.scenario:<18} p={row.probability:<6g} total {row.total_cost:>14,.2f}"
+                     f"  unmet {row.unmet:>10,.2f}  ({row.shocks})")
+    worst = summary["worst_case"]
+    lines.append(f"  expected total {summary['expected_total_cost']:,.2f} {money}; worst case "
+                 f"{worst['total_cost']:,.2f} ({worst['scenario']}, unmet {worst['unmet']:,.2f})"
+                 f"; first stage {summary['first_stage_cost']:,.2f}")
+    return "\n".join(lines)

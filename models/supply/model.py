@@ -1,0 +1,285 @@
+r"""Supply of key inputs (lithium, lithography tools, ...): domestic supply plus imports
+cover what hosted capacity needs; imports stay within the national cap; an optional floor on
+the domestic share of the national need (the localization goal).
+
+A *tradable* input (``inputs.csv tradable``, default true) moves freely inside the country:
+one national pool. A non-tradable one (power, local processing) is used where it is supplied,
+and imports can be brought to any region.
+
+$$
+\begin{aligned}
+&\text{supply\_covers\_need\_national:} && \sum_{(i,r)\in S} \nu_{ik} q_{ir}
+  \le \sum_r U_{rk} + \text{imports}_k && \forall k \in K^{trade} \\
+&\text{supply\_covers\_need\_regional:} && \sum_{i:(i,r)\in S} \nu_{ik} q_{ir}
+  \le U_{rk} + \text{imports\_regional}_{kr} && \forall k \notin K^{trade}, r \\
+&\text{supply\_imports\_within\_cap:} && \sum_r \text{imports\_regional}_{kr} \le C_k
+  && \forall k \notin K^{trade} \\
+&\text{supply\_domestic\_share\_met:} && \text{imports}_k \le (1 - s_k)
+  \sum_{(i,r)\in S} \nu_{ik} q_{ir} && \forall k,\ s_k > 0 \\
+&\text{term input\_cost:} && \sum_{k:\ \pi_k > 0} \pi_k \sum_{(i,r)\in S} \nu_{ik} q_{ir}
+\end{aligned}
+$$
+
+with $0 \le \text{imports}_k \le C_k$ as a bound. $\nu_{ik}$ is ``input_need.csv need``,
+$U_{rk}$ ``input_supply.csv supply`` (0 where absent), $C_k$ ``inputs.csv import_cap`` (no
+bound where blank), $s_k$ ``inputs.csv domestic_share_min``. For non-tradable inputs the
+domestic-share row uses $\sum_r \text{imports\_regional}_{kr}$. $\pi_k$ is
+``inputs.csv price`` (blank: the input is not costed, and the term is empty).
+
+A second-stage family (``stage = 2``): $q_{ir}$ above is ``ctx.activity``, the capacity in a
+deterministic run and a scenario's production with supply-shock scenarios, whose import caps
+and prices are the scenario's (``shocks.csv`` kinds import_cap, input_price).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from allocator.core.family import Family, LimitSource, Symbol, Term, rows_where
+from allocator.core.schema import ColumnSpec
+from allocator.core.tables import tightest
+
+if TYPE_CHECKING:
+    from allocator.engine.build import Context
+    from allocator.input.data import Instance
+
+
+def uses(ctx: Context) -> pd.DataFrame:
+    """Input use coefficients: industry, region, input, need (per unit of capacity)."""
+    need = ctx.instance.table("input_need")
+    sites = ctx.sites.reset_index()[["industry", "region"]]
+    df = sites.merge(need, on="industry")
+    return df.loc[df["need"] > 0, ["industry", "region", "input", "need"]]
+
+
+def _inputs(ctx: Context) -> pd.DataFrame:
+    return _inputs_of(ctx.instance)
+
+
+def _inputs_of(inst: Instance) -> pd.DataFrame:
+    df = inst.table("inputs").set_index("id")
+    df["tradable"] = df["tradable"].astype("boolean").fillna(True).astype(bool)
+    df["domestic_share_min"] = df["domestic_share_min"].astype(float).fillna(0.0)
+    return df
+
+
+def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
+    """Most capacity a site can reach with all the supply it can draw on plus every import
+    allowed: (sum_r U_rk + C_k) / nu_ik for a tradable input, (U_rk + C_k) / nu_ik for a
+    non-tradable one; no bound where the import cap is blank (see :mod:`allocator.engine.prune`)."""
+    inputs = _inputs_of(inst)
+    need = inst.table("input_need")
+    df = sites.reset_index()[["industry", "region"]].merge(need, on="industry")
+    df = df[df["need"] > 0]
+    cap = df["input"].map(inputs["import_cap"].astype(float)).to_numpy(float)
+    trade = df["input"].map(inputs["tradable"]).to_numpy(bool)
+    sup = inst.table("input_supply")
+    national = sup.groupby("input")["supply"].sum()
+    local = pd.Series(sup["supply"].to_numpy(float),
+                      index=pd.MultiIndex.from_arrays([sup["region"], sup["input"]]))
+    here = local.reindex(pd.MultiIndex.from_arrays([df["region"], df["input"]]))
+    domestic = np.where(trade, df["input"].map(national).fillna(0.0).to_numpy(float),
+                        here.fillna(0.0).to_numpy(float))
+    df = df.assign(bound=(domestic + cap) / df["need"].to_numpy(float), domestic=domestic,
+                   cap=cap)
+    limit = sites["capacity_max"].reindex(
+        pd.MultiIndex.from_arrays([df["industry"], df["region"]])).to_numpy()
+    binds = ~np.isnan(cap) & (df["bound"].to_numpy() < limit)
+    df = df[binds]
+    df["reason"] = [
+        f"key input {k}: {'national' if t else 'regional'} supply {d:g} plus import cap "
+        f"{c:g}, {n:g} per unit of capacity"
+        for k, t, d, c, n in zip(df["input"], trade[binds], df["domestic"], df["cap"],
+                                 df["need"], strict=True)]
+    return tightest(df)
+
+
+def build(b: pyo.Block, ctx: Context) -> None:
+    df = uses(ctx)
+    inputs = _inputs(ctx)
+    sup = ctx.instance.table("input_supply")
+    domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
+    national = sup.groupby("input")["supply"].sum().to_dict()
+    q = ctx.activity  # capacity; a scenario's production with supply-shock scenarios
+    by_input: dict[str, list[tuple[float, tuple[str, str]]]] = {}
+    by_region: dict[tuple[str, str], list[tuple[float, tuple[str, str]]]] = {}
+    for i, r, k, c in zip(df["industry"], df["region"], df["input"], df["need"], strict=True):
+        by_input.setdefault(k, []).append((float(c), (i, r)))
+        by_region.setdefault((k, r), []).append((float(c), (i, r)))
+    needed = [k for k in inputs.index if k in by_input]
+    trade = [k for k in needed if inputs.at[k, "tradable"]]
+    local = [k for k in needed if not inputs.at[k, "tradable"]]
+    cap = inputs["import_cap"].astype(float)
+
+    def bound(k: str) -> tuple[float, float | None]:
+        return (0.0, None if pd.isna(cap[k]) else float(cap[k]))
+
+    b.imports = pyo.Var(trade, within=pyo.NonNegativeReals, bounds=lambda _, k: bound(k))
+    local_keys = [(k, r) for (k, r) in by_region if k in set(local)]
+    b.imports_regional = pyo.Var(local_keys, within=pyo.NonNegativeReals)
+
+    def need(k: str) -> Any:
+        return pyo.quicksum(c * q[s] for c, s in by_input[k])
+
+    b.supply_covers_need_national = pyo.Constraint(
+        trade, rule=lambda _, k: need(k) <= national.get(k, 0.0) + b.imports[k])
+    b.supply_covers_need_regional = pyo.Constraint(
+        local_keys, rule=lambda _, k, r: pyo.quicksum(c * q[s] for c, s in by_region[k, r])
+        <= domestic.get((r, k), 0.0) + b.imports_regional[k, r])
+    capped = [k for k in local if not pd.isna(cap[k])]
+    b.supply_imports_within_cap = pyo.Constraint(
+        capped, rule=lambda _, k: pyo.quicksum(
+            b.imports_regional[k, r] for (kk, r) in local_keys if kk == k) <= float(cap[k]))
+
+    def imported(k: str) -> Any:
+        if k in b.imports:
+            return b.imports[k]
+        return pyo.quicksum(b.imports_regional[k, r] for (kk, r) in local_keys if kk == k)
+
+    floors = [k for k in needed if inputs.at[k, "domestic_share_min"] > 0]
+    b.supply_domestic_share_met = pyo.Constraint(
+        floors, rule=lambda _, k: imported(k)
+        <= (1 - float(inputs.at[k, "domestic_share_min"])) * need(k))
+    price = inputs["price"].astype(float)
+    priced = [k for k in needed if not pd.isna(price[k]) and price[k] != 0]
+    if priced:
+        ctx.add_term("input_cost", pyo.quicksum(float(price[k]) * need(k) for k in priced))
+
+
+def imported(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    """imports.csv: every import variable (tradable inputs nationally, the others by the
+    region they are brought to), from which allocator verify rechecks the supply rows."""
+    rows = [{"input": k, "region": "(national)", "amount": pyo.value(v) or 0.0}
+            for k, v in b.imports.items()]
+    rows += [{"input": k, "region": r, "amount": pyo.value(v) or 0.0}
+             for (k, r), v in b.imports_regional.items()]
+    return {"imports": pd.DataFrame(rows, columns=["input", "region", "amount"])}
+
+
+def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
+    df = uses(ctx)
+    inputs = _inputs(ctx)
+    df["used"] = [c * (pyo.value(ctx.activity[i, r]) or 0.0)
+                  for i, r, c in zip(df["industry"], df["region"], df["need"], strict=True)]
+    sup = ctx.instance.table("input_supply")
+    domestic = sup.groupby(["region", "input"])["supply"].sum().to_dict()
+    rows = []
+    for (r, k), used in df.groupby(["region", "input"], sort=False)["used"].sum().items():
+        trade = bool(inputs.at[k, "tradable"])
+        imp = 0.0 if trade else pyo.value(b.imports_regional[k, r])
+        rows.append({"family": "supply", "region": r, "resource": f"input:{k}", "used": used,
+                     "available": domestic.get((r, k), 0.0) + (imp or 0.0),
+                     "unit": "input units",
+                     "constraint": "" if trade
+                     else b.supply_covers_need_regional[k, r].name})
+    for k in b.imports:
+        used = float(df.loc[df["input"] == k, "used"].sum())
+        rows.append({"family": "supply", "region": "(national)", "resource": f"input:{k}",
+                     "used": used,
+                     "available": float(sup.loc[sup["input"] == k, "supply"].sum())
+                     + (pyo.value(b.imports[k]) or 0.0),
+                     "unit": "input units",
+                     "constraint": b.supply_covers_need_national[k].name})
+    for k in inputs.index:
+        imp = [pyo.value(v) or 0.0 for key, v in b.imports_regional.items() if key[0] == k]
+        if k in b.imports:
+            imp = [pyo.value(b.imports[k]) or 0.0]
+        if imp:
+            cap = inputs.at[k, "import_cap"]
+            # the cap is a row for non-tradable inputs, the bound of imports[k] otherwise
+            limit = "" if pd.isna(cap) else (
+                b.imports[k].name if k in b.imports else b.supply_imports_within_cap[k].name)
+            rows.append({"family": "supply", "region": "(national)",
+                         "resource": f"imports:{k}", "used": sum(imp),
+                         "available": float("inf") if pd.isna(cap) else float(cap),
+                         "unit": "input units", "constraint": limit})
+    return {"resources": pd.DataFrame(rows)}
+
+
+def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
+    """Supply rows are input_supply.csv rows; the import cap and the domestic-share floor are
+    the input's inputs.csv row."""
+    inst = ctx.instance
+    inputs = _inputs(ctx)
+    sup = inst.table("input_supply")
+    k = index[0] if isinstance(index, tuple) else index
+    name = f"{k} ({inputs.at[k, 'name']})" if "name" in inputs.columns else str(k)
+    inputs_row = rows_where(inst.table("inputs"), id=k)
+    if constraint == "supply_covers_need_national":
+        rows = rows_where(sup, input=k)
+        cap = inputs.at[k, "import_cap"]
+        extra = "" if pd.isna(cap) else f", imports up to {float(cap):g} on top"
+        return LimitSource(inst.file_of("input_supply"), rows, "supply",
+                           f"{name}, national supply{extra}",
+                           float(sup.loc[sup["input"] == k, "supply"].sum()), "input units",
+                           "" if rows else "no supply row: domestic supply 0")
+    if constraint == "supply_covers_need_regional":
+        r = index[1]
+        rows = rows_where(sup, region=r, input=k)
+        return LimitSource(inst.file_of("input_supply"), rows, "supply", f"{name} in {r}",
+                           float(sup.loc[rows_where(sup, region=r, input=k), "supply"].sum())
+                           if rows else 0.0, "input units",
+                           "" if rows else "no row for this region: supply 0")
+    if constraint == "supply_imports_within_cap":
+        return LimitSource(inst.file_of("inputs"), inputs_row, "import_cap",
+                           f"{name}, imports", float(inputs.at[k, "import_cap"]), "input units")
+    share = float(inputs.at[k, "domestic_share_min"])
+    return LimitSource(inst.file_of("inputs"), inputs_row, "domestic_share_min",
+                       f"{name}, imports beyond what the {share:.0%} domestic-share floor "
+                       "allows", None, "input units")
+
+
+FAMILY = Family(
+    name="supply",
+    summary="Domestic supply plus imports cover key-input needs; imports within the national "
+            "cap; optional domestic-share floor.",
+    math=__doc__ or "",
+    build=build,
+    limits=("supply_covers_need_national", "supply_covers_need_regional",
+            "supply_imports_within_cap", "supply_domestic_share_met"),
+    report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
+    limit_source=limit_source,
+    site_bounds=site_bounds,
+    requires=("inputs", "input_need"),
+    stage=2,
+    terms=(Term("input_cost", "price of the key inputs used (inputs.csv price; 0 where "
+                "blank)", "money"),),
+    columns={"inputs": (
+        ColumnSpec("price", "float", "supply: price of one unit of the input, paid on every "
+                   "unit used (term input_cost; blank: not costed)", unit="money/input unit",
+                   required=False, nullable=True, ge=0),
+    )},
+    symbols=(
+        Symbol("inputs.csv:price", "parameter", r"\pi_k", "inputs", "money/input unit",
+               "price of the input (blank: 0)"),
+        Symbol("input_need.csv:need", "parameter", r"\nu_{ik}", "(industry, input)",
+               "input units/capacity", "input needed per unit of capacity"),
+        Symbol("input_supply.csv:supply", "parameter", "U_{rk}", "(region, input)",
+               "input units", "domestic supply"),
+        Symbol("inputs.csv:import_cap", "parameter", "C_k", "inputs", "input units",
+               "national import cap"),
+        Symbol("inputs.csv:domestic_share_min", "parameter", "s_k", "inputs", "",
+               "least domestic share of the national need"),
+        Symbol("imports", "variable", r"0 \le \text{imports}_k \le C_k", "tradable inputs",
+               "input units", "imports of a tradable input"),
+        Symbol("imports_regional", "variable", r"\text{imports\_regional}_{kr} \ge 0",
+               "(non-tradable input, region)", "input units",
+               "imports of a non-tradable input brought to region r"),
+        Symbol("supply_covers_need_national", "constraint", "", "tradable inputs",
+               "input units", "national need within domestic supply plus imports",
+               r"\sum \nu_{ik} q_{ir} \le \sum_r U_{rk} + \text{imports}_k"),
+        Symbol("supply_covers_need_regional", "constraint", "", "(non-tradable input, region)",
+               "input units", "regional need within regional supply plus imports",
+               r"\sum_i \nu_{ik} q_{ir} \le U_{rk} + \text{imports\_regional}_{kr}"),
+        Symbol("supply_imports_within_cap", "constraint", "", "non-tradable inputs",
+               "input units", "imports within the national cap",
+               r"\sum_r \text{imports\_regional}_{kr} \le C_k"),
+        Symbol("supply_domestic_share_met", "constraint", "", "inputs with s_k > 0",
+               "input units", "domestic share of the national need at least s_k",
+               r"\text{imports}_k \le (1-s_k) \sum \nu_{ik} q_{ir}"),
+    ),
+)
