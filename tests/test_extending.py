@@ -71,7 +71,7 @@ def test_verify_runs_the_familys_verify_rules_and_catches_a_broken_rule(tiny, tm
     alloc.loc["C", ["hosted", "capacity"]] = [1, 10.0]
     alloc.loc["D", ["hosted", "capacity"]] = [0, 0.0]
     alloc.reset_index().to_csv(out / "allocation.csv", index=False)
-    report = verify(folder, out)
+    report = verify(folder, out, [EXAMPLE])  # the file whose check runs, allowed by name
     assert not report.ok
     assert report.checked["max_fabs_per_group"].startswith("its own verify_rules")
     broken = [(v.family, v.constraint, v.index, v.amount) for v in report.violations]
@@ -117,7 +117,7 @@ def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[unchecked])
-    report = verify(folder, allocator.write_results(r, tmp_path / "out"))
+    report = verify(folder, allocator.write_results(r, tmp_path / "out"), [unchecked])
     assert not report.ok and report.objective_agrees and not report.violations
     assert "max_fabs_per_group" in report.unchecked
     assert "NOT CHECKED max_fabs_per_group" in report.render()
@@ -126,7 +126,7 @@ def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
 def test_the_family_joins_from_instance_toml_with_its_options(tiny):
     folder = make(tiny, '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n')
     shutil.copy(EXAMPLE, folder / "max_fabs.py")
-    inst = allocator.load_instance(folder)
+    inst = allocator.load_instance(folder, allow_families=True)  # its file is code: allowed
     assert inst.is_active("max_fabs_per_group")
     # limit 1: one fab in g1 (A) and D, but 3 hosts are needed and only 2 are allowed
     r = allocator.solve(allocator.build_model(inst, ["capacity", "max_fabs_per_group"]))
@@ -176,8 +176,8 @@ def test_the_family_joins_from_the_command_line(tiny):
     assert out.returncode == 0, out.stderr
     assert "Objective 13.00" in out.stdout
     checked = subprocess.run(
-        [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out")],
-        capture_output=True, text=True, check=False)
+        [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out"),
+         "--family", str(EXAMPLE)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "max_fabs_per_group" in checked.stdout and "its own verify_rules" in checked.stdout
     families = subprocess.run(

@@ -122,9 +122,13 @@ def solve_instance(
     families: list[str] | None = None,
     extra_families: list[str | Path | Family] | None = None,
     without: list[str] | None = None,
+    allow_families: bool = False,
 ) -> Result:
-    """Load, validate, build and solve the instance folder at ``path`` in one call."""
-    inst = load_instance(path, extra_families=extra_families or (), without=without or ())
+    """Load, validate, build and solve the instance folder at ``path`` in one call
+    (``allow_families``: run the family files the instance names, see
+    :func:`allocator.input.data.load_instance`)."""
+    inst = load_instance(path, extra_families=extra_families or (), without=without or (),
+                         allow_families=allow_families)
     return solve(build_model(inst, families), options)
 
 

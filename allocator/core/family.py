@@ -299,6 +299,8 @@ class Family:
     demand: tuple[str, ...] = ()
     #: where the family was loaded from, for reports
     source: str = ""
+    #: SHA-256 of the file's bytes that ran (``load_family_file``); "" for built-ins
+    source_sha256: str = ""
 
     def option(self, name: str) -> Option:
         for o in self.options:

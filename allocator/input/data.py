@@ -222,13 +222,17 @@ def load_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    allow_families: bool = False,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
-    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``).
+    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
+    ``allow_families`` runs the family files the instance names (``--allow-families``;
+    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
-    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables)
+    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
+                        allow_families=allow_families)
     return from_raw(raw)
 
 

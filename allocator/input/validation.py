@@ -31,6 +31,7 @@ import pandera.pandas as pa
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, Option
 from allocator.core.schema import MARKETS, ColumnSpec, TableSpec, merged
+from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import (
     FamilyLoadError,
     compose,
@@ -75,6 +76,8 @@ class Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: run the family files named in [families] extra (--allow-families)
+        self.allow_families = False
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -149,18 +152,29 @@ class Reader:
             self.add(TOML, "unknown key; expected 'without' or 'extra'",
                      column=f"families.{key}", value=fam_settings[key])
         loaded: list[Family] = []
+        given = [Path(item) for item in extra if not isinstance(item, Family)]
+        ran: list[Path] = []
+        refused = []
         for rel in _as_list(fam_settings.get("extra", []), self, "families.extra"):
             target = self._inside(rel, "families.extra")
             if target is None:
                 continue
+            if not self.allow_families and not any(same_file(target, g) for g in given):
+                refused.append(not_allowed(TOML, "families.extra", rel, target))
+                continue
             try:
                 loaded.append(load_family_file(target))
+                ran.append(target)
             except FamilyLoadError as exc:
                 self.add(TOML, str(exc), column="families.extra", value=rel)
+        if refused:  # before anything else: nothing of the instance is read further
+            raise InputError(refused)
         for item in extra:
             if isinstance(item, Family):
                 loaded.append(item)
                 continue
+            if any(same_file(item, r) for r in ran):
+                continue  # the instance's own file, allowed by naming it: loaded once
             try:
                 loaded.append(load_family_file(item))
             except FamilyLoadError as exc:
