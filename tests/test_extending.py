@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def test_verify_runs_the_familys_verify_rules_and_catches_a_broken_rule(tiny, tm
     alloc.loc["C", ["hosted", "capacity"]] = [1, 10.0]
     alloc.loc["D", ["hosted", "capacity"]] = [0, 0.0]
     alloc.reset_index().to_csv(out / "allocation.csv", index=False)
-    report = verify(folder, out)
+    report = verify(folder, out, [EXAMPLE])  # the file whose check runs, allowed by name
     assert not report.ok
     assert report.checked["max_fabs_per_group"].startswith("its own verify_rules")
     broken = [(v.family, v.constraint, v.index, v.amount) for v in report.violations]
@@ -116,7 +117,7 @@ def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[unchecked])
-    report = verify(folder, allocator.write_results(r, tmp_path / "out"))
+    report = verify(folder, allocator.write_results(r, tmp_path / "out"), [unchecked])
     assert not report.ok and report.objective_agrees and not report.violations
     assert "max_fabs_per_group" in report.unchecked
     assert "NOT CHECKED max_fabs_per_group" in report.render()
@@ -125,12 +126,45 @@ def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
 def test_the_family_joins_from_instance_toml_with_its_options(tiny):
     folder = make(tiny, '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n')
     shutil.copy(EXAMPLE, folder / "max_fabs.py")
-    inst = allocator.load_instance(folder)
+    inst = allocator.load_instance(folder, allow_families=True)  # its file is code: allowed
     assert inst.is_active("max_fabs_per_group")
     # limit 1: one fab in g1 (A) and D, but 3 hosts are needed and only 2 are allowed
     r = allocator.solve(allocator.build_model(inst, ["capacity", "max_fabs_per_group"]))
     assert r.status == "infeasible"
     assert "capacity + max_fabs_per_group" in r.outcome.message
+
+
+def test_the_familys_presolve_check_answers_before_any_solve(tiny):
+    # limit = 1: at most one fab per group. The largest site of g1 (A, B, C: 10 each) and of
+    # g2 (D: 10) build 20 < demand 30, so the family's pre-solve check proves that no plan
+    # exists: allocator solve skips HiGHS and exits 4 with the family's sentence.
+    sentence = ("ic_fab: needs at least 30 unit, but with at most 1 host region per group "
+                "(instance.toml [max_fabs_per_group] limit) its sites can build at most 20")
+    toml = '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n'
+
+    def solve(family_file: str) -> tuple[subprocess.CompletedProcess, dict]:
+        folder = make(tiny, toml)
+        (folder / "max_fabs.py").write_text(family_file)
+        out = folder / "out"
+        done = subprocess.run(
+            [sys.executable, "-m", "allocator", "solve", str(folder), "--without",
+             "duplication", "--without", "duplication_neighbors", "-o", str(out)],
+            capture_output=True, text=True, check=False)
+        return done, json.loads((out / "summary.json").read_text())
+
+    done, summary = solve(EXAMPLE.read_text())
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] == "pre-solve checks"
+    assert sentence in done.stdout
+    assert summary["explanation"]["checks"] == [{"family": "max_fabs_per_group",
+                                                 "message": sentence}]
+    # the same file without the hook: still no plan (HiGHS finds it infeasible), but nothing
+    # in allocator knew the family's reason before the solve
+    done, summary = solve(EXAMPLE.read_text().replace(
+        "    presolve_checks=presolve_checks,\n", ""))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] != "pre-solve checks"
+    assert sentence not in done.stdout and summary["explanation"]["checks"] == []
 
 
 def test_the_family_joins_from_the_command_line(tiny):
@@ -142,8 +176,8 @@ def test_the_family_joins_from_the_command_line(tiny):
     assert out.returncode == 0, out.stderr
     assert "Objective 13.00" in out.stdout
     checked = subprocess.run(
-        [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out")],
-        capture_output=True, text=True, check=False)
+        [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out"),
+         "--family", str(EXAMPLE)], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "max_fabs_per_group" in checked.stdout and "its own verify_rules" in checked.stdout
     families = subprocess.run(

@@ -56,6 +56,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.patches import Rectangle
 
 from allocator.core.family import Family
+from allocator.core.outfolder import check_files, write_files
 from allocator.output.page import (
     ReportData,
     ResultsFolder,
@@ -705,24 +706,27 @@ def render_html(data: ReportData, sections: list[Section]) -> str:
 
 def write_report(results: str | Path, output: str | Path | None = None, *,
                  against: str | Path | None = None, instance: str | Path | None = None,
-                 families: Iterable[Family] = ()) -> tuple[Path, list[Path]]:
+                 families: Iterable[Family] = (), force: bool = False,
+                 allow_families: bool = False) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
     each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
     ``families``: researchers' families whose ``report_parts`` to add (a built-in family's
-    are found by name)."""
-    data = load_report_data(results, against, instance, families)
-    sections = build_sections(data)
+    are found by name). A file allocator did not write is not replaced unless ``force``
+    (:mod:`allocator.core.outfolder`); the page and its charts are recorded in the manifest
+    of their folder, so a results folder with its report stays allocator's."""
     out = Path(output) if output is not None else Path(results) / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    pngs = []
+    reading = [instance] if instance is not None else []
+    check_files([out], force=force, reading=reading)  # before the work; the charts' files
+    # are checked with it in write_files, before any file is written
+    data = load_report_data(results, against, instance, families,
+                            allow_families=allow_families)
+    sections = build_sections(data)
+    files: dict[Path, bytes] = {}
     for sec in sections:
         for block in sec.blocks:
             if isinstance(block, Figure):
-                path = out.with_name(f"{out.stem}-{block.name}.png")
-                path.write_bytes(block.png)
-                pngs.append(path)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render_html(data, sections), encoding="utf-8")
-    tmp.replace(out)
-    return out, pngs
+                files[out.with_name(f"{out.stem}-{block.name}.png")] = block.png
+    files[out] = render_html(data, sections).encode("utf-8")
+    written = write_files(files, force=force, reading=reading)
+    return written[-1], written[:-1]
 

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
-from allocator.input.workbook import style_sheet
+from allocator.input.workbook import style_sheet, text_stays_text
 
 
 # ---------------------------------------------------------------------- results
@@ -23,12 +23,14 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], summary: dict[str, A
     ws.append(["key", "value"])
     for key, value in _flatten(summary):
         ws.append([key, value])
+    text_stays_text(ws)
     style_sheet(ws)
     for name, df in tables.items():
         ws = wb.create_sheet(name[:31])
         ws.append([str(c) for c in df.columns])
         for values in df.itertuples(index=False):
             ws.append([_result_cell(v) for v in values])
+        text_stays_text(ws)
         style_sheet(ws)
     wb.save(path)
 

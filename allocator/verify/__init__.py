@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.core.errors import InputError
+from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
 from allocator.verify import rules, scenarios
 from allocator.verify.check import (
@@ -67,12 +69,14 @@ BUILTIN = "allocator.models"
 
 
 def verify(instance: str | Path, results: str | Path,
-           family_files: Iterable[str | Path] = ()) -> Report:
+           family_files: Iterable[str | Path] = (), *, allow_families: bool = False) -> Report:
     """Check the results folder ``results`` against the instance folder ``instance``.
 
     ``family_files``: researchers' family files whose ``verify_rules`` to use, by family
-    name (default: the file each active family was loaded from, as recorded in
-    summary.json). Raises :class:`ReadError` when a folder cannot be read at all.
+    name (default: the file each active family was loaded from, as recorded in summary.json,
+    if ``allow_families``: a file named by a results folder or an instance is code, and runs
+    only when allowed, :mod:`allocator.core.trust`). Raises :class:`ReadError` when a folder
+    cannot be read at all, :class:`InputError` naming each family file not allowed.
     """
     res = read_results(results)
     summary = res.summary
@@ -80,14 +84,17 @@ def verify(instance: str | Path, results: str | Path,
                     objective_written=summary.get("objective"))
     listed = summary.get("families", [])
     active = [f for f in listed if f.get("active")]
-    known = _family_rules(listed, family_files, report)
+    family_files = list(family_files)
+    known = _family_rules(listed, family_files, report, allow_families,
+                          res.path / "summary.json")
     columns: dict[str, dict[str, str]] = {}
     tables: dict[str, dict[str, str]] = {}
     for fam in known.values():
         for table, kinds in fam.columns.items():
             columns.setdefault(table, {}).update(kinds)
         tables.update(fam.tables)
-    data = read_instance(instance, columns, tables)
+    data = read_instance(instance, columns, tables, allow_families=allow_families,
+                         family_files=family_files)
     report.instance = data.path
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
     stochastic = summary.get("stochastic")
@@ -154,11 +161,12 @@ def builtin_rules(name: str) -> FamilyRules | None:
     return stated if isinstance(stated, FamilyRules) else None
 
 
-def _family_rules(listed: list[dict[str, Any]], files: Iterable[str | Path], report: Report
-                  ) -> dict[str, FamilyRules]:
+def _family_rules(listed: list[dict[str, Any]], files: Iterable[str | Path], report: Report,
+                  allow: bool, summary: Path) -> dict[str, FamilyRules]:
     """What the checker knows of each family of summary.json: a built-in family's
     ``VERIFY`` (found by name), a researcher's family's ``verify_rules``, tables and columns
-    (loaded from its file)."""
+    (loaded from its file). A file recorded in summary.json runs only with ``allow`` or when
+    it is one of ``files``."""
     known = {}
     for f in listed:
         if _is_builtin(f) and (found := builtin_rules(f["name"])) is not None:
@@ -168,13 +176,24 @@ def _family_rules(listed: list[dict[str, Any]], files: Iterable[str | Path], rep
     outside = [f for f in active if not _is_builtin(f)]
     if not outside and not given:
         return known
+    refused = [not_allowed(str(summary), "families[].source", f["name"], Path(f["source"]))
+               for f in outside
+               if not allow and not any(same_file(f["source"], g) for g in given)]
+    if refused:
+        raise InputError(refused)
     loaded = {}
-    for path in [*(f["source"] for f in outside), *given]:
+    recorded = {f["source"]: f.get("sha256") for f in outside}
+    sources = [f["source"] for f in outside]
+    for path in [*sources, *(g for g in given if not any(same_file(g, s) for s in sources))]:
         try:
             fam = load_family_file(path)
         except FamilyLoadError as exc:
             report.notes.append(f"could not load {path}: {exc}")
             continue
+        if recorded.get(path) and fam.source_sha256 != recorded[path]:
+            report.notes.append(f"the family file {path} changed since the run (SHA-256 now "
+                                f"{fam.source_sha256}, recorded {recorded[path]}); its "
+                                "check is the file as it is now")
         loaded[fam.name] = fam
     for f in active:
         fam = loaded.get(f["name"])

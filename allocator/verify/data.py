@@ -18,6 +18,7 @@ import json
 import math
 import tempfile
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -257,15 +258,20 @@ class InstanceData:
 
 
 def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = None,
-                  tables: dict[str, dict[str, str]] | None = None) -> InstanceData:
+                  tables: dict[str, dict[str, str]] | None = None, *,
+                  allow_families: bool = False,
+                  family_files: Iterable[str | Path] = ()) -> InstanceData:
     """Read instance.toml and every table of the folder (as given in [tables]): the built-in
     tables typed by :mod:`allocator.core.schema`, with the columns the families add
     (``columns``: table -> column -> kind), and the tables the families declare (``tables``,
-    likewise). An ``.xlsx`` instance workbook is read through :func:`read_workbook`."""
+    likewise). An ``.xlsx`` instance workbook is read through :func:`read_workbook` (which
+    runs the family files the workbook names only with ``allow_families`` or when given in
+    ``family_files``)."""
     columns, tables = columns or {}, tables or {}
     folder = Path(path)
     if folder.suffix.lower() == ".xlsx" and folder.is_file():
-        return read_workbook(folder, columns, tables)
+        return read_workbook(folder, columns, tables, allow_families=allow_families,
+                             family_files=family_files)
     toml_path = folder / "instance.toml"
     if not toml_path.is_file():
         raise ReadError(f"{folder}: not an instance folder (no instance.toml)")
@@ -295,12 +301,15 @@ def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = 
 
 
 def read_workbook(book: Path, columns: dict[str, dict[str, str]] | None = None,
-                  tables: dict[str, dict[str, str]] | None = None) -> InstanceData:
+                  tables: dict[str, dict[str, str]] | None = None, *,
+                  allow_families: bool = False,
+                  family_files: Iterable[str | Path] = ()) -> InstanceData:
     """An instance workbook, converted to a temporary folder by ``allocator.input.convert``
     and read like one. That converter is the validated reader, which loads the families'
     definitions (and with them Pyomo); the checks themselves stay plain pandas."""
     with tempfile.TemporaryDirectory() as tmp:
-        workbook_to_folder(book, Path(tmp) / "instance")
+        workbook_to_folder(book, Path(tmp) / "instance", allow_families=allow_families,
+                           extra_families=family_files)
         data = read_instance(Path(tmp) / "instance", columns, tables)
     data.path = book.resolve()
     data.hashes = {book.name: sha256(book)}

@@ -11,6 +11,12 @@ $$
 $R_g$ are the regions of group $g$, $N$ the option ``limit`` (default 2) and the capped
 industry the option ``industry`` (default ``ic_fab``).
 
+Pre-solve check (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of the industry in any plan, the $N$ largest site maxima of each
+group hold it, $L_i \le \sum_g \max_{|T| \le N,\ T \subseteq R_g} \sum_{r \in T}
+\overline{Q}_{ir}$: no plan hosts more than $N$ sites of a group, and a site holds at most
+its maximum.
+
 Besides its math the file brings what a planner reads of it (the result table
 ``fabs_per_group.csv``, a report section and a line after a solve) and its rule restated for
 ``allocator verify``: adding this one file is all it takes.
@@ -25,9 +31,11 @@ import pyomo.environ as pyo
 
 from allocator import Context, Family, Option, Symbol
 from allocator.core.family import ReportParts
+from allocator.core.presolve import CheckFailure, exceeds, number
 from allocator.output.parts import Section, Table
 
 if TYPE_CHECKING:
+    from allocator import Instance
     from allocator.output.page import ReportData
     from allocator.verify import Check
 
@@ -43,6 +51,24 @@ def build(b: pyo.Block, ctx: Context) -> None:
         sorted(g for g, sites in by_group.items() if len(sites) > limit),
         rule=lambda _, g: pyo.quicksum(ctx.hosts[s] for s in by_group[g]) <= limit,
     )
+
+
+def presolve_checks(inst: Instance, options: dict, least: pd.Series) -> list[CheckFailure]:
+    """Before any solve: the N largest site maxima of each group hold the industry's least
+    capacity L_i (``least``), or no plan exists."""
+    industry, limit = options["industry"], options["limit"]
+    sites = inst.sites
+    if industry not in sites.index.get_level_values(0):
+        return []
+    maxima = sites.xs(industry, level=0)["capacity_max"]
+    groups = inst.region["group"].reindex(maxima.index).to_numpy()
+    most = float(maxima.groupby(groups).apply(lambda m: m.nlargest(limit).sum()).sum())
+    if not exceeds(float(least[industry]), most):
+        return []
+    return [CheckFailure("max_fabs_per_group", "largest_sites", (
+        f"{industry}: needs at least {number(least[industry])} {inst.capacity_unit(industry)}, "
+        f"but with at most {limit} host region{'s' if limit != 1 else ''} per group (instance.toml "
+        f"[max_fabs_per_group] limit) its sites can build at most {number(most)}"))]
 
 
 def report_rows(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
@@ -95,6 +121,7 @@ FAMILY = Family(
     summary="At most N host regions of one industry (chip fabs) per province group.",
     math=__doc__ or "",
     build=build,
+    presolve_checks=presolve_checks,
     report_rows=report_rows,
     report_parts=ReportParts(section=section, after="duplication", summary_lines=summary_lines),
     verify_rules=verify_rules,
