@@ -145,7 +145,7 @@ def test_the_familys_presolve_check_answers_before_any_solve(tiny):
     def solve(family_file: str) -> tuple[subprocess.CompletedProcess, dict]:
         folder = make(tiny, toml)
         (folder / "max_fabs.py").write_text(family_file)
-        out = folder / "out"
+        out = folder.parent / f"{folder.name}-out"  # results are not written into the instance
         done = subprocess.run(
             [sys.executable, "-m", "allocator", "solve", str(folder), "--allow-families",
              "--without", "duplication", "--without", "duplication_neighbors", "-o", str(out)],
