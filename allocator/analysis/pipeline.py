@@ -60,6 +60,10 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
         if deadline.limited:
             resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
         return solve_stochastic(built, resolved)
+    if built.periods:
+        if deadline.limited:
+            resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
+        return solve_periods(built, resolved)
     names = [f.name for f in built.families]
     failures = run_checks(built.instance, built.families, set(built.soft_rows["family"]))
     outcome = (presolve_infeasible(len(failures)) if failures
@@ -130,6 +134,35 @@ def solve_instance(
     inst = load_instance(path, extra_families=extra_families or (), without=without or (),
                          allow_families=allow_families)
     return solve(build_model(inst, families), options)
+
+
+def solve_periods(built: BuiltModel, options: SolverOptions) -> Result:
+    """Solve a multi-period model (:mod:`allocator.engine.periods`). The pre-solve checks of
+    the families run on the first period's data first: its block is a one-shot model whose
+    investment is at least the one-shot model's, so a failed check proves there is no plan.
+    (A later period's budget pays only for what that period adds, so the checks, which
+    price whole plans, do not hold there.) No heuristic first plan
+    and no shadow prices yet (both know one snapshot); an infeasible model is not explained
+    by input row: each period alone can be solved for that."""
+    failures = run_checks(built.periods[0].built.instance, built.families)
+    if failures:
+        outcome = presolve_infeasible(len(failures))
+    else:
+        try:
+            form = compile_model(built.model)
+        except InfeasibleConstraintException as exc:
+            outcome = infeasible_before_solving(exc, 0.0)
+        else:
+            outcome = solve_model(built.model, options, form=form)
+    first = outcome.first_incumbent
+    if first is not None:
+        first.setdefault("source", "highs")
+        first.setdefault("seconds_from_compile", first.get("seconds", 0.0))
+    if outcome.status == "infeasible" and not failures:
+        outcome.message = ("infeasible: no plan over the periods meets every period's limits "
+                           "with hosting kept and capacity only growing; solve one period's "
+                           "data alone (a one-row periods.csv) to see which limit binds")
+    return collect(built, outcome, options)
 
 
 def solve_stochastic(built: BuiltModel, options: Any, *, start: bool = False) -> Any:

@@ -37,6 +37,9 @@ class ColumnSpec:
     gt: float | None = None
     le: float | None = None
     references: str | None = None
+    #: the column may take another value in each period of a multi-period plan
+    #: (``<table>_by_period.csv``, see :mod:`allocator.input.periods`)
+    by_period: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,8 @@ REGIONS = _table(
             ColumnSpec("latitude", "float", "latitude", unit="degrees", ge=-90, le=90),
             ColumnSpec("longitude", "float", "longitude", unit="degrees", ge=-180, le=180),
             ColumnSpec("funding_budget", "float", "money the region can invest in fixed setup "
-                       "costs and new capacity", unit="money", ge=0),
+                       "costs and new capacity (with periods.csv: in each period)",
+                       unit="money", ge=0, by_period=True),
             ColumnSpec("max_industries", "int", "focus limit: at most this many hosted "
                        "industries (blank: no limit)", required=False, nullable=True, ge=0),
             ColumnSpec("min_industries", "int", "equity floor: at least this many hosted "
@@ -110,7 +114,7 @@ INDUSTRIES = _table(
             ColumnSpec("name", "str", "display name"),
             ColumnSpec("demand", "float", "national final demand; blank when markets.csv "
                        "gives it by region (then it must equal their sum if given)",
-                       unit="capacity", nullable=True, ge=0),
+                       unit="capacity", nullable=True, ge=0, by_period=True),
             ColumnSpec("min_scale", "float", "minimum efficient scale of a new host site",
                        unit="capacity", ge=0),
             ColumnSpec("unit_capex", "float", "investment per unit of new capacity",
@@ -136,6 +140,11 @@ INDUSTRIES = _table(
             ColumnSpec("slow_return", "bool", "slow-return industry (new materials, quantum): "
                        "may use the reserved share of the national fund", required=False,
                        nullable=True, default=False),
+            ColumnSpec("build_years", "int", "with periods.csv: years from the start of "
+                       "construction to a plant that runs (capacity that runs in a period is "
+                       "paid in the last period starting at least this many years earlier); "
+                       "blank: 0", unit="years", required=False, nullable=True, default=0,
+                       ge=0),
         ),
         key=("id",),
         required=True,
@@ -149,7 +158,8 @@ TALENT_SUPPLY = _table(
         (
             _ref("region", "regions", "region id"),
             ColumnSpec("talent_class", "str", "talent class, e.g. chip_engineers"),
-            ColumnSpec("supply", "float", "people available", unit="people", ge=0),
+            ColumnSpec("supply", "float", "people available", unit="people", ge=0,
+                       by_period=True),
         ),
         key=("region", "talent_class"),
         required=True,
@@ -221,7 +231,8 @@ MARKETS = _table(
         (
             _ref("industry", "industries", "industry id"),
             _ref("region", "regions", "region where the demand is"),
-            ColumnSpec("demand", "float", "final demand in the region", unit="capacity", ge=0),
+            ColumnSpec("demand", "float", "final demand in the region", unit="capacity", ge=0,
+                       by_period=True),
         ),
         key=("industry", "region"),
     )
@@ -235,7 +246,7 @@ INPUTS = _table(
             _id(),
             ColumnSpec("name", "str", "display name"),
             ColumnSpec("import_cap", "float", "most that may be imported nationally (blank: "
-                       "no cap)", unit="input units", nullable=True, ge=0),
+                       "no cap)", unit="input units", nullable=True, ge=0, by_period=True),
             ColumnSpec("domestic_share_min", "float", "localization goal: least share of the "
                        "national need met from domestic supply", required=False,
                        nullable=True, default=0.0, ge=0, le=1),
@@ -270,7 +281,8 @@ INPUT_SUPPLY = _table(
         (
             _ref("region", "regions", "region id"),
             _ref("input", "inputs", "input id"),
-            ColumnSpec("supply", "float", "domestic supply", unit="input units", ge=0),
+            ColumnSpec("supply", "float", "domestic supply", unit="input units", ge=0,
+                       by_period=True),
         ),
         key=("region", "input"),
         needs=("inputs",),
@@ -320,6 +332,32 @@ SHOCKS = _table(
     )
 )
 
+PERIODS = _table(
+    TableSpec(
+        "periods",
+        "Planning periods (optional; makes the plan a multi-period one, see "
+        "allocator.engine.periods). One row per period, in order, each starting the year the "
+        "previous one ends. Hosting is decided per period and never undone; capacity runs "
+        "per period and only grows. Values that change over time are given in "
+        "<table>_by_period.csv (a column marked 'per period' of that table, by key and "
+        "period; blank period: all periods) or as an annual growth rate (<column>_growth); "
+        "a family option may change by period in a column named section.option (e.g. "
+        "funding.national_fund).",
+        (
+            _id("id", "period name, e.g. 2026-2028"),
+            ColumnSpec("first_year", "int", "first calendar year of the period",
+                       unit="year"),
+            ColumnSpec("years", "int", "length of the period", unit="years", gt=0),
+            ColumnSpec("discount_rate", "float", "annual rate that discounts the period's "
+                       "costs to the first period's first year, (1+r)^-(years since); blank: "
+                       "0 (or discount_factor)", required=False, nullable=True, ge=0),
+            ColumnSpec("discount_factor", "float", "the period's discount factor itself "
+                       "(instead of discount_rate)", required=False, nullable=True, gt=0),
+        ),
+        key=("id",),
+    )
+)
+
 #: the order in which tables are read and documented
 TABLE_ORDER: tuple[str, ...] = tuple(TABLES)
 
@@ -365,6 +403,8 @@ def markdown_reference(schema: dict[str, TableSpec] | None = None) -> str:
                 rules.append(f"id in {c.references}.csv")
             if c.default is not None:
                 rules.append(f"default {c.default}")
+            if c.by_period:
+                rules.append(f"per period ({spec.name}_by_period.csv)")
             out.append(
                 f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | "
                 f"{'yes' if c.nullable else 'no'} | {'; '.join(rules)} | {c.doc} |\n"

@@ -43,9 +43,17 @@ import pyomo.environ as pyo
 from allocator.core.family import Family, Symbol, Term
 from allocator.core.tables import CAPACITY
 from allocator.engine.context import Context, FormulationError, Registry
+from allocator.engine.periods import (
+    PeriodModel,
+    link_periods,
+    period_sites,
+    period_views,
+    start_periods,
+)
 from allocator.engine.prune import PRUNED_COLUMNS, derive_sites, no_pruning
 from allocator.engine.stochastic import build_scenarios
 from allocator.input.data import Instance
+from allocator.input.periods import Period, periods_of
 from allocator.input.scenarios import scenarios_of
 
 #: core components, documented like a family's symbols
@@ -122,6 +130,9 @@ class BuiltModel:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: each family's own data from its build (``ctx.state``), by family name
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: the periods of a multi-period model (periods.csv), each with a read-only view of its
+    #: block as a one-shot model (:mod:`allocator.engine.periods`); empty for a one-shot one
+    periods: list[PeriodModel] = field(default_factory=list)
 
     def context(self, family: Family, *, instance: Instance | None = None,
                 activity: Any = None, scenario: str | None = None) -> Context:
@@ -182,6 +193,13 @@ def build_model(
     """
     start = time.perf_counter()
     chosen = _choose(instance, families)
+    periods = periods_of(instance.tables)
+    if periods:
+        if soft or scenarios or (scenarios is None and scenarios_of(instance)):
+            raise KeyError("periods.csv cannot be combined with --soft or supply-shock "
+                           "scenarios (shocks.csv) yet")
+        return _build_periods(instance, chosen, periods, prune=prune, strengthen=strengthen,
+                              start=start)
     if scenarios is None:
         # softened limits (evaluate, explain) are a question about the deterministic model
         scenarios = [] if soft else scenarios_of(instance)
@@ -309,7 +327,71 @@ def _choose(instance: Instance, names: Iterable[str] | None) -> list[Family]:
     return [f for f in active if f.name in wanted]
 
 
-def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -> None:
+def _build_periods(instance: Instance, chosen: list[Family], periods: list[Period], *,
+                   prune: bool | None, strengthen: bool, start: float) -> BuiltModel:
+    """The multi-period model (:mod:`allocator.engine.periods`): the core of every period on
+    its block ``model.period[p]``, the rows linking the periods and each period's
+    investment, then every family on every period's block from the period's data, and the
+    objective over the periods at their discount factors."""
+    model = pyo.ConcreteModel(name=instance.name)
+    views = period_views(instance, periods)
+    if prune is None:
+        prune = bool(instance.settings["sites"]["prune"]) and strengthen
+    must = any(f.enforces_must_host for f in chosen)
+    derived = [derive_sites(v, chosen, must_host=must) if prune else no_pruning(v)
+               for v in views]
+    sites = period_sites([d.sites for d in derived])
+    ids = [p.id for p in periods]
+    model.periods = pyo.Set(initialize=ids, ordered=True)
+    model.period = pyo.Block(model.periods)
+    for k, view in enumerate(views):
+        _build_core(model.period[ids[k]], view, sites[k], investment=False)
+    paid_in = start_periods(instance, periods)
+    link_periods(model, periods, sites[-1], paid_in)
+    term_specs: dict[str, tuple[Term, str]] = {}
+    weights = dict(instance.weights)
+    out: list[PeriodModel] = []
+    for k, (period, view) in enumerate(zip(periods, views, strict=True)):
+        blk = model.period[period.id]
+        registry = Registry()
+        blk.families = pyo.Set(initialize=[f.name for f in chosen], ordered=True)
+        blk.family = pyo.Block(blk.families)
+        state: dict[str, dict[str, Any]] = {f.name: {} for f in chosen}
+        contexts = {}
+        for fam in chosen:
+            for term in fam.terms:
+                registry.term_specs[term.name] = (term, fam.name)
+            ctx = contexts[fam.name] = Context(blk, view, fam, registry, sites=sites[k],
+                                               state=state[fam.name], strengthen=strengthen)
+            fam.build(blk.family[fam.name], ctx)
+        registry.closing = True
+        for fam in chosen:
+            if fam.close is not None:
+                fam.close(blk.family[fam.name], contexts[fam.name])
+        _check_uses(registry, chosen, view)
+        _close_core(blk, weights, registry, objective=False)
+        term_specs.update(registry.term_specs)
+        uses = {r: dict(u) for r, u in registry.uses.items() if u}
+        view_built = BuiltModel(blk, view, chosen, registry.term_specs, 0.0, weights=weights,
+                                uses=uses, sites=sites[k], state=state)
+        out.append(PeriodModel(period, view_built, paid_in[k]))
+    names = list(term_specs)
+    model.terms = pyo.Set(initialize=names, ordered=True)
+    model.objective_terms = pyo.Expression(model.terms, rule=lambda m, t: pyo.quicksum(
+        p.discount * m.period[p.id].objective_terms[t] for p in periods
+        if t in m.period[p.id].terms and p.discount != 0))
+    model.objective = pyo.Objective(
+        expr=pyo.quicksum(weights[t] * model.objective_terms[t] for t in names
+                          if weights[t] != 0), sense=pyo.minimize)
+    return BuiltModel(model, instance, chosen, term_specs, time.perf_counter() - start,
+                      weights=weights, pruned=derived[-1].pruned, sites=sites[-1],
+                      periods=out)
+
+
+def _build_core(m: pyo.ConcreteModel | pyo.Block, instance: Instance, sites: pd.DataFrame, *,
+                investment: bool = True) -> None:
+    """The core decisions and expressions on ``m`` (a one-shot model, or a period's block:
+    there ``investment=False``, :func:`allocator.engine.periods.link_periods` adds it)."""
     keep = instance.settings["sites"]["brownfield"] == "keep"
     m.sites = pyo.Set(dimen=2, initialize=list(sites.index), ordered=True)
     brown = sites.index[sites["brownfield"].to_numpy()]
@@ -333,12 +415,13 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -
     fixed, capex = sites["fixed_cost"].to_dict(), sites["unit_capex"].to_dict()
     is_brown = sites["brownfield"].to_dict()
 
-    def investment(m: pyo.ConcreteModel, i: str, r: str) -> Any:
+    def site_investment(m: pyo.ConcreteModel, i: str, r: str) -> Any:
         if is_brown[i, r]:
             return capex[i, r] * m.capacity_new[i, r]
         return fixed[i, r] * m.hosts[i, r] + capex[i, r] * m.capacity[i, r]
 
-    m.site_investment = pyo.Expression(m.sites, rule=investment)
+    if investment:
+        m.site_investment = pyo.Expression(m.sites, rule=site_investment)
 
     regions_of: dict[str, list[str]] = {i: [] for i in instance.industry_ids}
     for i, r in sites.index:
@@ -356,8 +439,8 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -
         - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ())))
 
 
-def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Registry
-                ) -> None:
+def _close_core(m: pyo.ConcreteModel | pyo.Block, weights: dict[str, float],
+                registry: Registry, *, objective: bool = True) -> None:
     outputs = registry.outputs
     m.site_output_within_capacity = pyo.Constraint(
         [s for s in m.sites if s in outputs],
@@ -368,6 +451,8 @@ def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Regis
     m.objective_terms = pyo.Expression(
         m.terms, rule=lambda m, t: pyo.quicksum(registry.terms.get(t, []))
     )
+    if not objective:  # a period's block: the model's objective sums the periods
+        return
     m.objective = pyo.Objective(
         expr=pyo.quicksum(weights[t] * m.objective_terms[t] for t in names if weights[t] != 0),
         sense=pyo.minimize,

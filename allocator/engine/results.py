@@ -94,8 +94,13 @@ def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions,
     and it is recorded in the summary."""
     result = Result(built, outcome, options, explanation=explanation)
     if outcome.has_solution:
-        result.tables = _tables(built)
+        result.tables = _period_tables(built) if built.periods else _tables(built)
     result.summary = _summary(result)
+    if built.periods:
+        result.summary["periods"] = [
+            {"id": pm.period.id, "first_year": pm.period.first_year,
+             "years": pm.period.years, "discount_factor": pm.period.discount}
+            for pm in built.periods]
     if built.scenarios and "scenarios" in result.tables:
         result.summary["stochastic"] = stochastic_summary(built, result.tables)
     if explanation is not None:
@@ -160,6 +165,57 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
     if built.scenarios:
         tables.update(scenario_tables(built))
     return tables
+
+
+def _period_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
+    """The tables of a multi-period plan (:mod:`allocator.engine.periods`): each period's
+    one-shot tables (allocation, flows, regions, industries, uses, what families add) with a
+    ``period`` column first; ``allocation`` also says what the period ``added`` and what
+    the period's own ``investment`` (its spending) is at each site; ``objective`` is each
+    term over the periods at their discount factors, ``period_objective`` each period's
+    terms before and after discounting, ``periods`` each period's cost."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    previous: pd.Series | None = None
+    costs = []
+    for pm in built.periods:
+        p = pm.period
+        tables = _tables(pm.built)
+        alloc = tables["allocation"]
+        cap = alloc[CAPACITY].to_numpy(float)
+        before = (previous.to_numpy(float) if previous is not None
+                  else alloc["existing"].to_numpy(float))
+        alloc["added"] = clean(np.maximum(cap - before, 0.0))
+        blk = pm.built.model
+        inst_sites = pm.built.instance.sites.index
+        built_sites = blk.site_investment.index_set()
+        alloc["investment"] = clean([pyo.value(blk.site_investment[s]) if s in built_sites
+                                     else 0.0 for s in inst_sites])
+        previous = alloc[CAPACITY]
+        tables.pop("geography", None)
+        tables.pop("pruned", None)
+        obj = tables.pop("objective")
+        obj["discount_factor"] = p.discount
+        obj["discounted"] = clean(obj["weighted"] * p.discount)
+        tables["period_objective"] = obj
+        costs.append({"period": p.id, "first_year": p.first_year, "years": p.years,
+                      "discount_factor": p.discount, "investment": float(
+                          alloc["investment"].sum()),
+                      "cost": float(obj["weighted"].sum()),
+                      "discounted_cost": float(obj["discounted"].sum())})
+        for name, df in tables.items():
+            parts.setdefault(name, []).append(df.assign(period=p.id))
+    out = {name: _period_first(pd.concat(dfs, ignore_index=True))
+           for name, dfs in parts.items()}
+    out["objective"] = _objective_table(built)
+    out["periods"] = pd.DataFrame(costs)
+    out["geography"] = _geography_table(built.instance)
+    if len(built.pruned):
+        out["pruned"] = built.pruned.copy()
+    return out
+
+
+def _period_first(df: pd.DataFrame) -> pd.DataFrame:
+    return df[["period", *[c for c in df.columns if c != "period"]]]
 
 
 def _uses_table(built: BuiltModel) -> pd.DataFrame:

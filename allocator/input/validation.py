@@ -38,6 +38,7 @@ from allocator.input.families import (
     default_families,
     load_family_file,
 )
+from allocator.input.periods import check_periods, with_period_tables
 from allocator.input.scenarios import check_shocks
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
 
@@ -112,6 +113,8 @@ class Reader:
         tables = self._read_tables(schema, paths)
         self._check_references(schema, tables)
         self._check_across(tables, settings)
+        self.problems.extend(check_periods(tables, schema, settings,
+                                           list(self.known_families.values()), self.file_of))
         for fam in families:
             if fam.input_rules is not None:
                 self.problems.extend(fam.input_rules(tables, settings))
@@ -218,10 +221,10 @@ class Reader:
 
     def _schema(self, families: list[Family]) -> dict[str, TableSpec]:
         try:
-            return merged(families)
+            return with_period_tables(merged(families), families)
         except ValueError as exc:  # a family file declaring columns of an unknown table
             self.add("families", str(exc))
-            return merged([])
+            return with_period_tables(merged([]))
 
     def _check_settings(
         self, settings: dict[str, Any], families: list[Family], schema: dict[str, TableSpec]
