@@ -48,16 +48,27 @@ $$
 
 so investment is discounted to the first year, and the duplication and coordination terms
 (and every other term) are counted once per period, each at the period's snapshot, not per
-year: give ``discount_factor`` to weigh a period otherwise. The objective table reports
+year: give ``discount_factor`` to weigh a period otherwise. A family's own decisions (a
+pilot base being open, flows) are taken in each period's block on their own, without
+links: a pilot base's setup cost counts in every period it is open. The objective table reports
 each term as $\sum_p \delta_p \mathrm{term}_{tp}$; ``period_objective.csv`` gives each
 period's terms before discounting.
 
-Site limits: the candidate sites are those that can host in the last period
-(:mod:`allocator.engine.prune` on its data); a site's maximum in period $p$ is the smallest
-of the maxima derived for the periods from $p$ on ($q_{irp} \le q_{irp'}$ for $p' \ge p$),
-0 where a later period's limits leave the site out. The default site maximum (blank
-``capacity_max``) is the largest national requirement $G_i$ over the periods, so that
-capacity built for a peak is not cut when demand falls.
+Site limits: the candidate sites and their maxima are the same in every period; the
+default site maximum (blank ``capacity_max``) is the largest national requirement $G_i$
+over the periods, so that capacity built for a peak is not cut when demand falls. Sites are
+not pruned (:mod:`allocator.engine.prune`): a family's site bounds price a whole plant
+against one period's limits (its budget), but a period pays only for what it adds.
+
+Why blocks and not a period index in every family: with an index, every family (and every
+researcher's family file) would have to know about periods, and a family written for the
+one-shot model would be wrong over time. With a block per period, time lives in the engine
+(as supply-shock scenarios do, :mod:`allocator.engine.stochastic`): the link rows and the
+investment are the only period-aware parts. The price is that a family's valid inequalities
+and checks must hold for a snapshot whose investment is what the period spends; those of
+the default families do (they never read investment), the site bounds used for pruning do
+not (see below), and the pre-solve checks run on the first period only, whose spending is
+at least the one-shot investment of its plan.
 
 Without ``periods.csv`` the model is the one-shot model, component for component. A
 researcher's family needs nothing for periods: it is built once per period from that
@@ -70,7 +81,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -109,9 +119,12 @@ PERIOD_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("period_capacity_before_horizon", "constraint", "",
            "(period, site) without s_i(p)", CAPACITY, "no new capacity where construction "
            "would have started before the first period", r"q_{irp} \le q_{ir,p-1}"),
+    Symbol("terms", "set", r"\mathcal{T}", "", "", "objective terms of the active families"),
     Symbol("objective_terms", "expression", r"\mathrm{term}_t", "terms", "money",
-           "each term summed over the periods at their discount factors",
-           r"\sum_p \delta_p \mathrm{term}_{tp}"),
+           "each term summed over the periods at their discount factors (each period's "
+           "block holds its own, undiscounted)", r"\sum_p \delta_p \mathrm{term}_{tp}"),
+    Symbol("objective", "objective", "z", "", "money", "the weighted terms over the periods",
+           r"\min z = \sum_t w_t \sum_p \delta_p \mathrm{term}_{tp}"),
 )
 
 
@@ -158,22 +171,6 @@ def start_periods(instance: Instance, periods: list[Period]) -> list[dict[str, i
             ok = [k for k, q in enumerate(periods) if q.first_year <= p.first_year - lead[i]]
             paid[i] = ok[-1] if ok else None
         out.append(paid)
-    return out
-
-
-def period_sites(derived: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """The candidate sites of every period: those of the last, each period's maximum the
-    smallest of the maxima derived for it and the later periods (0 where a later period
-    leaves the site out)."""
-    last = derived[-1]
-    out: list[pd.DataFrame] = [last] * len(derived)
-    running = last["capacity_max"].to_numpy(float)
-    for k in reversed(range(len(derived))):
-        cap = derived[k]["capacity_max"].reindex(last.index).fillna(0.0).to_numpy(float)
-        running = np.minimum(running, cap)
-        sites = last.copy()
-        sites["capacity_max"] = running
-        out[k] = sites
     return out
 
 

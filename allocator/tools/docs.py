@@ -13,9 +13,10 @@ from pathlib import Path
 
 from allocator.core.family import Family, Symbol
 from allocator.core.schema import markdown_reference, merged
-from allocator.engine import build, stochastic
+from allocator.engine import build, periods, stochastic
 from allocator.engine.build import CORE_SYMBOLS
 from allocator.input.families import default_families
+from allocator.input.periods import with_period_tables
 from allocator.input.settings import ENGINE_SECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,7 +100,15 @@ def formulation_markdown() -> str:
     for fam in default_families():
         parts.append("\n" + family_markdown(fam))
     parts.append("\n" + scenarios_markdown())
+    parts.append("\n" + periods_markdown())
     return "\n".join(parts)
+
+
+def periods_markdown() -> str:
+    """The engine's planning periods (allocator.engine.periods): math and symbols."""
+    return "\n".join(["## Planning periods (engine, `periods.csv`)\n",
+                      inspect.cleandoc(periods.__doc__ or "") + "\n",
+                      symbol_table(periods.PERIOD_SYMBOLS)])
 
 
 def scenarios_markdown() -> str:
@@ -124,7 +133,7 @@ def instance_format_markdown(current: str) -> str:
     """``current`` with the generated table reference between the markers replaced."""
     head, _, rest = current.partition(BEGIN)
     _, _, tail = rest.partition(END)
-    schema = merged(default_families())
+    schema = with_period_tables(merged(default_families()))
     return f"{head}{BEGIN}\n\n{markdown_reference(schema)}{END}{tail}"
 
 

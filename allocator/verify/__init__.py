@@ -42,7 +42,7 @@ import pandas as pd
 from allocator.core.errors import InputError
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
-from allocator.verify import rules, scenarios
+from allocator.verify import periods, rules, scenarios
 from allocator.verify.check import (
     ENGINE,
     FEASIBILITY_TOLERANCE,
@@ -102,6 +102,16 @@ def verify(instance: str | Path, results: str | Path,
     _compare_files(data, summary, report)
     if not summary.get("has_plan") or "allocation" not in res.tables:
         report.problems.append(f"the results hold no plan (status {summary.get('status')})")
+        return report
+    if data.has("periods"):  # a plan over time: every period's rows
+        run = periods.check(data, res, report, active, periods.Hooks(
+            _plan, _flows, lambda name: _options(name, summary, data.settings, report,
+                                                 known.get(name)),
+            {name: fam.rules for name, fam in known.items()},
+            lambda fam: "built-in rules" if _is_builtin(fam) else
+            f"its own verify_rules ({fam.get('source')})"))
+        _objective(run, active, data.settings, known)
+        report.rows = run.rows
         return report
     run = Run(data, res, report)
     run.plan = _plan(data, res.table("allocation"), report)

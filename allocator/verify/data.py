@@ -29,6 +29,7 @@ import pandas as pd
 
 from allocator.core.schema import TABLES, TableSpec
 from allocator.input.convert import workbook_to_folder
+from allocator.input.periods import with_period_tables
 from allocator.input.settings import ENGINE_SECTIONS
 
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -281,7 +282,8 @@ def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = 
     found: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     declared = [(name, None, kinds) for name, kinds in tables.items() if name not in TABLES]
-    for name, spec, kinds in (*((t.name, t, columns.get(t.name)) for t in TABLES.values()),
+    specs = with_period_tables(TABLES)  # with <table>_by_period.csv
+    for name, spec, kinds in (*((t.name, t, columns.get(t.name)) for t in specs.values()),
                               *declared):
         rel = renamed.get(name, f"{name}.csv")
         file = folder / rel
