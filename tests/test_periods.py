@@ -21,6 +21,9 @@ import allocator
 from allocator.core.errors import InputError, Problem
 from allocator.engine.build import CORE_SYMBOLS
 from allocator.engine.periods import PERIOD_SYMBOLS
+from allocator.output.page import load_report_data
+from allocator.output.report import write_report
+from allocator.output.terminal import render_summary
 from allocator.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,3 +330,25 @@ def test_the_period_model_holds_exactly_the_documented_components(tiny):
     assert names(built.model) == root
     core = {s.name for s in CORE_SYMBOLS if s.kind in kinds} - {"shortfall", "objective"}
     assert names(built.model.period["p1"]) == core
+
+
+def test_terminal_and_report_show_the_phasing(tiny, tmp_path):
+    # the plan of the first test: B hosts from p1 with 10, adds 10 in p2 (cost 10, 7.51
+    # discounted)
+    folder = tiny(industries=nev(), sites=ONLY_B, periods=TWO, industries_by_period="""
+        id,period,demand
+        nev,p2,20
+    """)
+    r = solve(folder, ["capacity"])
+    text = render_summary(r)
+    assert "p2                0.7513         10.00         10.00          7.51" in text
+    assert "nev             p1: +B; p2: -" in text
+    assert "in the last period (p2):" in text
+    out = allocator.write_results(r, tmp_path / "results")
+    page, charts = write_report(out)
+    html = page.read_text(encoding="utf-8")
+    assert "Phasing: what is built where and when" in html
+    assert any(c.name.endswith("-phasing.png") for c in charts)
+    data = load_report_data(out)
+    assert list(data.tables["allocation"].columns[:2]) == ["industry", "region"]  # last period
+    assert data.tables["allocation"].set_index("region").loc["B", "capacity"] == 20

@@ -23,7 +23,7 @@ from matplotlib.colors import to_hex
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, ReportParts
 from allocator.input.data import load_instance
-from allocator.output.parts import Block, Section, family_parts
+from allocator.output.parts import Block, Section, at_period, family_parts
 
 DPI = 110
 
@@ -82,6 +82,9 @@ class ReportData:
     palette: dict[str, str] = field(default_factory=dict)  # industry -> colour
     #: what the families of the run add to the report, in their build order
     parts: list[ReportParts] = field(default_factory=list)
+    #: a multi-period plan's tables with every period's rows (``period`` column); the
+    #: results' own tables are then the last period's view. Empty for a one-shot plan.
+    periods: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -125,6 +128,11 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
     ``allow_families``) and what the families add (``families``: researchers' families, see
     :func:`family_parts`)."""
     res = read_results(results)
+    every: dict[str, pd.DataFrame] = {}
+    if res.summary.get("periods"):  # the one-shot sections show the last period
+        every = res.tables
+        res = ResultsFolder(res.folder, res.summary,
+                            at_period(every, str(res.summary["periods"][-1]["id"])))
     warnings: list[str] = []
     geography = res.table("geography")
     if geography.empty or instance is not None:
@@ -149,7 +157,7 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
     cmap = plt.get_cmap("tab20")
     palette = {i: to_hex(cmap(k % 20)) for k, i in enumerate(ids)}
     return ReportData(res, geography, industries, money, other, warnings, palette,
-                      family_parts(res.summary, families))
+                      family_parts(res.summary, families), every)
 
 
 def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,

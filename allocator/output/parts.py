@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from allocator.core.family import Family, ReportParts
 
@@ -136,3 +137,18 @@ def family_parts(summary: dict[str, Any], families: Iterable[Family] = ()) -> li
         if parts is not None:
             out.append(parts)
     return out
+
+
+def at_period(tables: dict[str, pd.DataFrame], period: str) -> dict[str, pd.DataFrame]:
+    """The tables of a multi-period plan as one period sees them: the rows of ``period``
+    (without the ``period`` column) of every table that has one; the others as they are.
+    What the one-shot views (the terminal's table of hosts, the report's map) show."""
+    out = {}
+    for name, df in tables.items():
+        if "period" in df.columns and name != "periods":
+            out[name] = df[df["period"].astype(str) == period].drop(
+                columns=["period"]).reset_index(drop=True)
+        else:
+            out[name] = df
+    return out
+

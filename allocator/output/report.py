@@ -65,6 +65,7 @@ from allocator.output.page import (
     png,
 )
 from allocator.output.parts import Figure, Kpis, Section, Table, fmt, short
+from allocator.output.report_periods import phasing_section
 from allocator.output.report_scenarios import scenarios_section
 
 #: most regions drawn as columns of a heatmap (national instances have hundreds)
@@ -644,8 +645,8 @@ def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
 #: the report's sections, in order; see the module docstring to add one. The families add
 #: theirs (``ReportParts.section``, placed after the one named ``after``): pilot bases after
 #: resources
-SECTIONS: list[SectionFn] = [headline, scenarios_section, map_section, allocation,
-                             duplication, resources, shortfalls, reproduce]
+SECTIONS: list[SectionFn] = [headline, scenarios_section, phasing_section, map_section,
+                             allocation, duplication, resources, shortfalls, reproduce]
 
 
 def add_section(fn: SectionFn, after: str | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from allocator.output.parts import parts_of
+from allocator.output.parts import at_period, parts_of
 
 
 def render_summary(result: Any) -> str:
@@ -38,15 +38,24 @@ def render_summary(result: Any) -> str:
     lines.append(f"Objective {s['objective']:,.2f} {money}"
                  + (f" (best bound {s['best_bound']:,.2f})" if s["best_bound"] is not None
                     else ""))
+    tables = result.tables
+    periods = s.get("periods") or []
+    if periods:  # the one-shot views show the last period; the phasing lines the rest
+        tables = at_period(result.tables, str(periods[-1]["id"]))
     obj = result.tables["objective"]
     lines.append("")
     lines.append(f"{'term':<16}{'weight':>10}{'value':>16}{'weighted':>16}")
     for row in obj.itertuples(index=False):
         lines.append(f"{row.term:<16}{row.weight:>10g}{row.value:>16,.2f}{row.weighted:>16,.2f}")
-    ind = result.tables["industries"]
+    if periods:
+        lines.append("(each term over the periods at their discount factors)")
+        lines.append("")
+        lines += render_periods(result.tables, money)
+    ind = tables["industries"]
     lines.append("")
     lines.append("Host regions per industry against the national target (candidates: regions "
-                 "allowed to host; left out: candidates that get none):")
+                 "allowed to host; left out: candidates that get none)"
+                 + (f", in the last period ({periods[-1]['id']}):" if periods else ":"))
     lines.append(f"{'industry':<16}{'candidates':>11}{'hosts':>6}{'target':>7}{'left out':>9}"
                  "  host regions")
     for row in ind.itertuples(index=False):
@@ -54,7 +63,7 @@ def render_summary(result: Any) -> str:
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
     for parts in filter(None, map(parts_of, result.built.families)):
-        more = parts.summary_lines(result.tables) if parts.summary_lines is not None else []
+        more = parts.summary_lines(tables) if parts.summary_lines is not None else []
         if more:  # e.g. the pilot bases that open
             lines.append("")
             lines += more
@@ -97,6 +106,31 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
         out.append(f"First feasible plan after {first['seconds_from_compile']:.1f} s "
                    f"(from {source}).")
     return out
+
+
+def render_periods(tables: dict[str, pd.DataFrame], money: str) -> list[str]:
+    """Terminal lines of a multi-period plan: each period's spending and cost, and where
+    each industry gains hosts when."""
+    lines = [f"{'period':<14}{'discount':>10}{'investment':>14}{'cost':>14}{'discounted':>14}"
+             f"  ({money})"]
+    for row in tables["periods"].itertuples(index=False):
+        lines.append(f"{row.period!s:<14}{row.discount_factor:>10.4f}{row.investment:>14,.2f}"
+                     f"{row.cost:>14,.2f}{row.discounted_cost:>14,.2f}")
+    alloc = tables["allocation"]
+    order = list(dict.fromkeys(alloc["period"].astype(str)))
+    lines.append("")
+    lines.append("New host regions by period (+ region: hosting starts; capacity added "
+                 "elsewhere is in allocation.csv, column added):")
+    for industry, rows in alloc.groupby("industry", sort=False):
+        seen: set[str] = set()
+        parts = []
+        for period in order:
+            hosts = rows[(rows["period"].astype(str) == period) & (rows["hosted"] == 1)]
+            new = [r for r in hosts["region"] if r not in seen]
+            seen.update(hosts["region"])
+            parts.append(f"{period}: " + (" ".join(f"+{r}" for r in new) if new else "-"))
+        lines.append(f"  {industry!s:<16}" + "; ".join(parts))
+    return lines
 
 
 def render_stochastic(summary: dict[str, Any], tables: dict[str, pd.DataFrame],
