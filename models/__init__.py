@@ -27,6 +27,7 @@ DEFAULT: tuple[str, ...] = (
     "chain_coordination",
     "markets",
     "talent",
+    "talent_attraction",
     "funding",
     "supply",
     "duplication",

@@ -21,7 +21,11 @@ def built(tmp_path_factory):
     """The bundled demo instance with every default family active."""
     from pathlib import Path
 
-    inst = allocator.load_instance(Path(__file__).parent.parent / "instances" / "china-sei")
+    # with the periods variant's talent attraction, so that every default family is active
+    inst = allocator.load_instance(
+        Path(__file__).parent.parent / "instances" / "china-sei",
+        tables={"talent_attraction": "periods/talent_attraction.csv",
+                "talent_pool": "periods/talent_pool.csv"})
     assert all(s.active for s in inst.families), [s.reason for s in inst.families]
     return allocator.build_model(inst)
 

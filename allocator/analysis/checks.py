@@ -48,8 +48,12 @@ def run_checks(inst: Instance, families: Iterable[Family | str], soft: Iterable[
     off = set(soft)
     least = least_capacity(inst)
     failures: list[CheckFailure] = []
-    for fam in (f if isinstance(f, Family) else known[f] for f in families):
-        if fam.presolve_checks is None or fam.name in off:
+    chosen = [f if isinstance(f, Family) else known[f] for f in families]
+    # an owner whose limit another family loosens (Family.supplies): its checks count only
+    # its own data
+    loosened = {r for f in chosen for r in f.supplies}
+    for fam in chosen:
+        if fam.presolve_checks is None or fam.name in off or loosened & set(fam.collects):
             continue
         if not all(inst.has(t) for t in fam.requires):
             continue

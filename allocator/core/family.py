@@ -59,7 +59,8 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``close(block, ctx)`` (optional): a second phase, run after every family's ``build``; the
   owner of a limit that other families may use (``collects``, e.g. talent, funding) builds
   its limit rows here, including ``ctx.uses(resource)``: what other families declared with
-  ``ctx.add_use(resource, key, expr)`` (a pilot base's researchers, its setup cost).
+  ``ctx.add_use(resource, key, expr)`` (a pilot base's researchers, its setup cost), less
+  what families that declare ``supplies`` add to it (``ctx.add_supply``: talent hired in).
 * ``stage`` (default 1) and ``demand``: a family that produces or moves goods (flows,
   shipments, input use) is ``stage = 2`` and reads ``ctx.activity`` (the capacity that runs)
   instead of ``ctx.capacity``; with supply-shock scenarios the engine builds it once per
@@ -282,6 +283,11 @@ class Family:
     close: Callable[[pyo.Block, Context], None] | None = None
     #: resources whose contributed uses this family's limits count (``close`` reads them)
     collects: tuple[str, ...] = ()
+    #: resources whose limits this family loosens (``ctx.add_supply``: people it hires into
+    #: a region's talent). The owner's site bounds and pre-solve checks, which count only
+    #: the owner's own data, are then not used (they would cut plans the extra supply
+    #: allows)
+    supplies: tuple[str, ...] = ()
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: 1: first-stage (decides or limits hosting and capacity); 2: second-stage (produces or

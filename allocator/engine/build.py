@@ -220,7 +220,10 @@ def build_model(
         # with scenarios, a second-stage family limits production, not capacity: only the
         # first-stage families' limits bound the site maxima (a shock cannot then make the
         # pruned model infeasible, and pruning never removes a site a scenario could use)
-        derived = derive_sites(instance, [f for f in first if f.name not in soft],
+        # an owner whose limit another family loosens (Family.supplies) bounds nothing
+        loosened = {r for f in chosen for r in f.supplies}
+        derived = derive_sites(instance, [f for f in first if f.name not in soft
+                                          and not loosened & set(f.collects)],
                                must_host=any(f.enforces_must_host for f in chosen))
     else:
         derived = no_pruning(instance)
@@ -357,8 +360,10 @@ def _build_periods(instance: Instance, chosen: list[Family], periods: list[Perio
         for fam in chosen:
             for term in fam.terms:
                 registry.term_specs[term.name] = (term, fam.name)
+            before = model.period[periods[k - 1].id].family[fam.name] if k else None
             ctx = contexts[fam.name] = Context(blk, view, fam, registry, sites=sites[k],
-                                               state=state[fam.name], strengthen=strengthen)
+                                               state=state[fam.name], strengthen=strengthen,
+                                               period=period, previous=before)
             fam.build(blk.family[fam.name], ctx)
         registry.closing = True
         for fam in chosen:

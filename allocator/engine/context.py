@@ -37,8 +37,8 @@ class Context:
                  registry: Registry | None = None, *, sites: pd.DataFrame,
                  state: dict[str, Any], soft: bool = False, strengthen: bool = True,
                  activity: Any = None, scenario: str | None = None,
-                 contributed: dict[str, dict[Any, list[tuple[str, Any]]]] | None = None
-                 ) -> None:
+                 contributed: dict[str, dict[Any, list[tuple[str, Any]]]] | None = None,
+                 period: Any = None, previous: pyo.Block | None = None) -> None:
         self.model = model
         self.instance = instance
         self.family = family
@@ -51,6 +51,15 @@ class Context:
         #: the supply-shock scenario being built (None: a deterministic run); ``instance``
         #: is then that scenario's view of the data (:mod:`allocator.input.scenarios`)
         self.scenario = scenario
+        #: the planning period being built (:class:`allocator.input.periods.Period`: id,
+        #: first_year, years, discount; None: a one-shot model); ``instance`` is then that
+        #: period's data (:mod:`allocator.engine.periods`)
+        self.period = period
+        #: this family's own block in the previous period (None in the first period and in
+        #: a one-shot model). The periods are built in order, so a family whose decisions
+        #: carry over time (people hired who arrive later) reads its earlier components
+        #: here; nothing else of the earlier period is offered
+        self.previous = previous
         self._activity = activity
         self.options: dict[str, Any] = dict(instance.options(family.name))
         if not strengthen and "strengthen" in self.options:
@@ -120,6 +129,17 @@ class Context:
             raise FormulationError(f"family {self.family.name} adds a use of '{resource}' "
                                    "after the build phase; call add_use from build")
         registry.uses[resource][key].append((self.family.name, expr))
+
+    def add_supply(self, resource: str, key: Any, expr: Any) -> None:
+        """Declare that ``expr`` (non-negative) adds to the limit of ``resource`` at ``key``
+        that another family owns (people hired into a region's talent); the family must
+        declare ``supplies=(resource,)``. The owner counts it as a negative use: its rows
+        read ``ctx.uses(resource)`` unchanged, and ``uses.csv`` shows it with a negative
+        amount."""
+        if resource not in self.family.supplies:
+            raise FormulationError(f"family {self.family.name} adds supply of '{resource}' "
+                                   "without declaring it (Family.supplies)")
+        self.add_use(resource, key, -expr)
 
     def uses(self, resource: str) -> dict[Any, Any]:
         """What other families use of ``resource``, summed per key (``{}`` when none): for

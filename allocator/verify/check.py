@@ -173,6 +173,15 @@ class Check:
         self.capacity: pd.Series = run.plan["capacity"]
         self._run = run
 
+    def previous(self, table: str) -> pd.DataFrame | None:
+        """The previous planning period's rows of the result table ``table`` (None in the
+        first period and for a one-shot plan): for a family whose decisions carry over
+        time (people hired who arrive later)."""
+        tables = self._run.previous
+        if tables is None:
+            return None
+        return tables.get(table, pd.DataFrame())
+
     def flows(self, family: str | None = None) -> pd.DataFrame:
         """Rows of flows.csv (of one family): industry, from, to, amount."""
         flows = self._run.flows
@@ -302,5 +311,8 @@ class Run:
     matched: dict[tuple[str, str, str], float] = field(default_factory=dict)
     terms: dict[str, tuple[str, float]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
+    #: a multi-period plan: the previous period's result tables (None in the first period
+    #: and for a one-shot plan)
+    previous: dict[str, pd.DataFrame] | None = None
 
 

@@ -282,6 +282,10 @@ def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = 
     found: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
     declared = [(name, None, kinds) for name, kinds in tables.items() if name not in TABLES]
+    for name, _, kinds in list(declared):  # a family table's values by period, if any
+        by_period = {**kinds, "period": "id",
+                     **{f"{c}_growth": "float" for c, k in kinds.items() if k == "float"}}
+        declared.append((f"{name}_by_period", None, by_period))
     specs = with_period_tables(TABLES)  # with <table>_by_period.csv
     for name, spec, kinds in (*((t.name, t, columns.get(t.name)) for t in specs.values()),
                               *declared):

@@ -119,6 +119,7 @@ def check(data: InstanceData, res: ResultsData, report: Report,
         run.plan = hooks.plan(view, sub.table("allocation", ["industry", "region", "hosted",
                                                              "capacity"]), report)
         run.flows = hooks.flows(sub)
+        run.previous = runs[-1].results.tables if runs else None
         runs.append(run)
     paid = _paid_in(data, periods)
     _spending(runs, paid)
