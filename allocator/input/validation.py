@@ -39,6 +39,7 @@ from allocator.input.families import (
 )
 from allocator.input.scenarios import check_shocks
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
+from allocator.input.sniff import delimiter_problem, encoding_problem, number_hint
 
 TOML = "instance.toml"
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
@@ -75,6 +76,9 @@ class Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: (table, row, column) of cells already reported as unreadable: no rule across
+        #: tables reports them again as blank
+        self.unreadable: set[tuple[str, int, str]] = set()
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -311,6 +315,10 @@ class Reader:
     def _read_csv(self, target: Path, file: str) -> pd.DataFrame | None:
         data = target.read_bytes()
         self.hashes[file] = hashlib.sha256(data).hexdigest()
+        wrong = encoding_problem(data, file)
+        if wrong is not None:  # never decoded by a guess: report where and how to save it
+            self.add(file, wrong[1], row=wrong[0])
+            return None
         try:
             df = pd.read_csv(target, dtype=str, keep_default_na=False, na_filter=False,
                              skip_blank_lines=False, encoding="utf-8-sig")
@@ -319,6 +327,10 @@ class Reader:
             return None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             self.add(file, f"cannot be read as CSV: {exc}")
+            return None
+        other = delimiter_problem(data.decode("utf-8-sig"), len(df.columns))
+        if other is not None:  # one problem, not one per column it could not find
+            self.add(file, other, row=1)
             return None
         df.columns = [str(c).strip() for c in df.columns]
         df.index = pd.RangeIndex(2, 2 + len(df))  # spreadsheet row numbers
@@ -343,11 +355,20 @@ class Reader:
             if col.name not in df.columns:
                 out[col.name] = _default_series(col, df.index)
                 continue
-            raw = df[col.name].astype(str).str.strip()
+            given = df[col.name].astype(str)
+            raw = given.str.strip()
+            if col.kind == "id" or col.name in spec.key:  # matched exactly across files
+                what = "an id" if col.kind == "id" else "a key column"
+                for row in raw.index[(given != raw) & (raw != "")]:
+                    self.add(file, f"leading or trailing spaces in {what}; remove them "
+                             f"({'ids' if col.kind == 'id' else 'keys'} must match exactly)",
+                             row=int(row), column=col.name, value=given[row])
             parsed, bad, message = _convert(raw, col)
             for row in raw.index[bad]:
-                self.add(file, message, row=int(row), column=col.name, value=raw[row])
+                self.add(file, message + number_hint(raw[row]), row=int(row),
+                         column=col.name, value=raw[row])
             reported[col.name] = bad
+            self.unreadable |= {(spec.name, int(r), col.name) for r in raw.index[bad]}
             out[col.name] = parsed
         self._check_cells(out, spec, file, reported)
         self._check_duplicates(out, spec, file)
@@ -462,7 +483,8 @@ class Reader:
                     self.at("industries", f"national demand disagrees with the sum of its "
                              f"markets.csv rows ({total:g}); leave it blank or make them agree",
                              row=int(row), column="demand", value=_plain(given))
-            elif pd.isna(given) and ind["id"] is not None:
+            elif (pd.isna(given) and ind["id"] is not None
+                  and ("industries", int(row), "demand") not in self.unreadable):
                 self.at("industries", "demand is blank and markets.csv has no rows for "
                          "this industry: give the national final demand", row=int(row),
                          column="demand")
