@@ -29,7 +29,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
-    for status in inst.families:
+    for status in inst.every_family:
         mark = "on " if status.active else "off"
         click.echo(f"  [{mark}] {status.family.name}"
                    + (f"  ({status.reason})" if status.reason else ""))
@@ -204,7 +204,7 @@ def families(instance: Path | None, math_of: str | None, without: tuple[str, ...
 
     if instance is not None:
         inst = load_instance(instance, extra_families=family_files, without=without)
-        statuses = [(s.family, s.active, s.reason) for s in inst.families]
+        statuses = [(s.family, s.active, s.reason) for s in inst.every_family]
     else:
         fams = compose(default_families(), [load_family_file(f) for f in family_files],
                        without)

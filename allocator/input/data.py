@@ -70,6 +70,17 @@ class Instance:
     def active_families(self) -> list[Family]:
         return [s.family for s in self.families if s.active]
 
+    @property
+    def every_family(self) -> list[FamilyStatus]:
+        """Every family the instance knows of (the default list, then the files it loaded),
+        those switched off by ``without`` (``[families] without`` or ``--without``) as off:
+        what ``allocator validate`` and ``allocator families`` list."""
+        built = {s.family.name: s for s in self.families}
+        off = "off: switched off by without ([families] without or --without)"
+        listed = [built.get(name, FamilyStatus(fam, False, off))
+                  for name, fam in self.known_families.items()]
+        return listed + [s for s in self.families if s.family.name not in self.known_families]
+
     def is_active(self, name: str) -> bool:
         return any(s.family.name == name and s.active for s in self.families)
 
