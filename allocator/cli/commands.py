@@ -12,10 +12,11 @@ every error into the process's exit code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from allocator.cli.common import guard
+from allocator.cli.common import guard, instance_options, read_options
 
 
 @click.group(name="import")
@@ -96,9 +97,12 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Wall-clock limit of the solve, in seconds. Default: the instance's "
                    "[solver] time_limit, else none.")
+@instance_options
 @guard
 def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | None,
-             penalty: float | None, time_limit: float | None) -> int:
+             penalty: float | None, time_limit: float | None, without: tuple[str, ...],
+             family_files: tuple[Path, ...], tables: dict[str, str],
+             overrides: dict[str, Any]) -> int:
     """Evaluate a given PLAN (CSV: industry, region, [hosted], [capacity], [note]) on
     INSTANCE: hosting (and capacity where given) is fixed to the plan, the rest (flows,
     shipments, imports, fund, capacities left blank) is solved.
@@ -114,7 +118,7 @@ def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | No
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
 
-    inst = load_instance(instance)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides))
     ev = run(inst, plan, SolverOptions(time_limit=time_limit), penalty=penalty)
     click.echo(render(ev))
     written = None

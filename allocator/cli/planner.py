@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import guard
+from allocator.cli.common import family_options, guard, read_options, table_option
 
 
 @click.command()
@@ -22,16 +22,23 @@ from allocator.cli.common import guard
               help="Instance folder or workbook to take region names and coordinates from "
               "(checked against the SHA-256 recorded in summary.json). Default: the "
               "results folder's geography.csv, else the instance path it records.")
+@family_options
+@table_option
 @guard
 def report(results: Path, output: Path | None, against: Path | None,
-           instance: Path | None) -> int:
+           instance: Path | None, without: tuple[str, ...], family_files: tuple[Path, ...],
+           tables: dict[str, str]) -> int:
     """Write a self-contained HTML report of the results folder RESULTS (what `allocator
     solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
     resources with shadow prices, and how to reproduce. It opens offline and can be
-    forwarded as one file. Exit 2 when RESULTS is not a results folder."""
+    forwarded as one file. Exit 2 when RESULTS is not a results folder.
+
+    --family, --without and --table apply where the instance is read (--instance, or a
+    results folder without geography.csv): as the solve read it."""
     from allocator.output.report import write_report
 
-    page, charts = write_report(results, output, against=against, instance=instance)
+    page, charts = write_report(results, output, against=against, instance=instance,
+                                read=read_options(family_files, without, tables))
     click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
     return 0
 
@@ -46,12 +53,16 @@ def report(results: Path, output: Path | None, against: Path | None,
               "BOOK.xlsx -> BOOK/.")
 @click.option("--force", is_flag=True, default=False,
               help="Replace OUTPUT if it exists. Default: refuse.")
+@family_options
 @guard
-def convert(source: Path, to: str, output: Path | None, force: bool) -> int:
+def convert(source: Path, to: str, output: Path | None, force: bool,
+            without: tuple[str, ...], family_files: tuple[Path, ...]) -> int:
     """Convert an instance between a folder of CSV files and one Excel workbook.
 
-    SOURCE is validated first (every problem reported, exit 2). The copy holds the same
-    settings (comments kept) and the same tables, row for row: it solves the same.
+    SOURCE is validated first (every problem reported, exit 2), with the families of
+    --family and without those of --without, as a solve would read it. The copy holds the
+    same settings (comments kept) and the same tables, row for row: it solves the same.
+    (--table and --set change one run, not the instance: a copy has no use for them.)
     """
     from allocator.input.convert import folder_to_workbook, workbook_to_folder
 
@@ -69,10 +80,11 @@ def convert(source: Path, to: str, output: Path | None, force: bool) -> int:
     if output.exists() and not force:
         raise click.BadParameter(f"{output} exists; use --force to replace it",
                                  param_hint="--output")
+    read = {"extra_families": family_files, "without": without}
     if to == "xlsx":
-        folder_to_workbook(source, output)
+        folder_to_workbook(source, output, **read)
     else:
-        workbook_to_folder(source, output)
+        workbook_to_folder(source, output, **read)
     click.echo(f"Instance written to {output}")
     return 0
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import click
 
-from allocator.cli.common import INSTANCE, family_options, guard, names, table_option
+from allocator.cli.common import (
+    INSTANCE,
+    guard,
+    instance_options,
+    names,
+    read_options,
+)
 
 
 @click.command()
 @INSTANCE
-@family_options
-@table_option
+@instance_options
 @guard
 def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...],
-             tables: dict[str, str]) -> int:
+             tables: dict[str, str], overrides: dict[str, Any]) -> int:
     """Check every file of INSTANCE (a folder) and report every problem at once.
 
     Each problem names the file, the row (as a spreadsheet shows it), the column, the bad
@@ -24,8 +30,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     """
     from allocator.input.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without,
-                         tables=tables)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides))
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
@@ -86,15 +91,14 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
 @click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
               "limit's unit). Default: 1e6.")
-@family_options
-@table_option
+@instance_options
 @guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
           start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...],
-          tables: dict[str, str]) -> int:
+          tables: dict[str, str], overrides: dict[str, Any]) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
     relaxations when infeasible) and summary.json.
@@ -117,8 +121,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     # --time-limit is the budget of the whole command, from here: load, build, first plan,
     # search, shadow prices, writing (allocator.engine.deadline)
     deadline = Deadline(time_limit)
-    inst = load_instance(instance, extra_families=family_files, without=without,
-                                   tables=tables)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides))
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose, progress=not (quiet or verbose),
@@ -155,11 +158,12 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
               help="HiGHS random seed. Default: the instance's [solver] seed, else 0.")
 @click.option("--no-iis", is_flag=True, default=False,
               help="Skip the second view (the IIS of the LP relaxation). Default: shown.")
-@family_options
+@instance_options
 @guard
 def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
             threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
-            family_files: tuple[Path, ...]) -> int:
+            family_files: tuple[Path, ...], tables: dict[str, str],
+            overrides: dict[str, Any]) -> int:
     """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
     fail, then the smallest set of limits to relax (fewest limits, demand last, then least
     amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
@@ -173,7 +177,7 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides))
     options = SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
     known = [f.name for f in inst.active_families if f.limits]
     for name in names(relax):
@@ -190,22 +194,28 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
 @click.argument("instance", required=False, type=click.Path(path_type=Path))
 @click.option("--math", "math_of", metavar="NAME", default=None,
               help="Print the mathematics and symbol table of one family. Default: list all.")
-@family_options
+@instance_options
 @guard
 def families(instance: Path | None, math_of: str | None, without: tuple[str, ...],
-             family_files: tuple[Path, ...]) -> int:
+             family_files: tuple[Path, ...], tables: dict[str, str],
+             overrides: dict[str, Any]) -> int:
     """List the formulation families, what each does and whether it is on.
 
-    With INSTANCE, on/off is for that instance (a family whose tables are absent is off).
+    With INSTANCE, on/off is for that instance (a family whose tables are absent is off);
+    --table and --set apply only then.
     """
     from allocator.input.data import load_instance
     from allocator.input.families import compose, default_families, load_family_file
     from allocator.tools.docs import family_markdown
 
     if instance is not None:
-        inst = load_instance(instance, extra_families=family_files, without=without)
+        inst = load_instance(instance, **read_options(family_files, without, tables,
+                                                      overrides))
         statuses = [(s.family, s.active, s.reason) for s in inst.every_family]
     else:
+        if tables or overrides:
+            raise click.BadParameter("--table and --set need an INSTANCE to apply to",
+                                     param_hint="INSTANCE")
         fams = compose(default_families(), [load_family_file(f) for f in family_files],
                        without)
         statuses = [(f, True, "") for f in fams]

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from allocator.cli.common import guard, table_option
+from allocator.cli.common import guard, instance_options, read_options
 from allocator.core.errors import OptionError
 
 
@@ -26,11 +27,13 @@ from allocator.core.errors import OptionError
 @click.option("--rp-output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the stochastic plan (RP) as a results folder, as solve -o "
                    "would. Default: none.")
-@table_option
+@instance_options
 @guard
 def stochastic_value_command(instance: Path, time_limit: float | None, gap: float | None,
                              threads: int | None, output: Path | None,
-                             rp_output: Path | None, tables: dict[str, str]) -> int:
+                             rp_output: Path | None, without: tuple[str, ...],
+                             family_files: tuple[Path, ...], tables: dict[str, str],
+                             overrides: dict[str, Any]) -> int:
     """Value of the stochastic solution (VSS = EEV - RP) and of perfect information
     (EVPI = RP - WS) for INSTANCE with supply-shock scenarios (shocks.csv, e.g.
     --table shocks=scenarios/shocks.csv). Solves RP, EV, EEV and each scenario alone.
@@ -43,7 +46,7 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
 
-    inst = load_instance(instance, tables=tables)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides))
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads)
     try:
         value = stochastic_value(inst, options)
@@ -55,7 +58,8 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
                    f"{write_results(value.rp_result, rp_output)}")
     if output is not None:
         output.write_text(json.dumps({"instance": inst.name, "sha256": inst.digest,
-                                      "money": inst.money, **value.to_dict()}, indent=2)
+                                      "money": inst.money, "set": inst.overrides,
+                                      **value.to_dict()}, indent=2)
                           + "\n", encoding="utf-8")
         click.echo(f"\nWritten to {output}")
     return 0 if all(s.status == "optimal" for s in value.solves) else EXIT_TIME_LIMIT

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +28,14 @@ from allocator.input.workbook import (
 )
 
 
-def folder_to_workbook(folder: str | Path, book: str | Path) -> RawInstance:
+def folder_to_workbook(folder: str | Path, book: str | Path, *,
+                       extra_families: Iterable[str | Path] = (),
+                       without: Iterable[str] = ()) -> RawInstance:
     """Write the valid instance folder ``folder`` as the workbook ``book`` (see the module
-    docstring). Raises :class:`InputError` when the folder is not a valid instance."""
+    docstring). Raises :class:`InputError` when the folder is not a valid instance (read
+    with ``extra_families`` and ``without`` as :func:`read_instance` reads it)."""
     folder, book = Path(folder), Path(book)
-    raw = read_instance(folder)
+    raw = read_instance(folder, extra_families=extra_families, without=without)
     rows = toml_to_rows((folder / TOML).read_text(encoding="utf-8-sig"))
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -63,12 +67,14 @@ def folder_to_workbook(folder: str | Path, book: str | Path) -> RawInstance:
     return raw
 
 
-def workbook_to_folder(book: str | Path, folder: str | Path) -> RawInstance:
+def workbook_to_folder(book: str | Path, folder: str | Path, *,
+                       extra_families: Iterable[str | Path] = (),
+                       without: Iterable[str] = ()) -> RawInstance:
     """Write the valid instance workbook ``book`` as the instance folder ``folder``: one CSV per
     sheet (at the path [tables] gives, else ``<table>.csv``) and ``instance.toml``."""
     book, folder = Path(book), Path(folder)
     reader = WorkbookReader(book)
-    raw = reader.run([], [])
+    raw = reader.run(list(extra_families), list(without))
     paths = raw.settings.get("tables", {})
 
     def write(tmp: Path) -> None:

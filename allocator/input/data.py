@@ -8,7 +8,7 @@ back to the row it came from.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +51,8 @@ class Instance:
     hashes: dict[str, str] = field(default_factory=dict)
     #: every family the instance knew of, by name, including those switched off
     known_families: dict[str, Family] = field(default_factory=dict)
+    #: instance.toml settings changed for this run (--set): {"SECTION.KEY": value}
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- basic access
     def table(self, name: str) -> pd.DataFrame:
@@ -232,13 +234,17 @@ def load_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
-    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``).
+    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
+    ``overrides`` change instance.toml settings for this run (``--set``:
+    ``{"solver.mip_gap": 0.01}``, checked like the file).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
-    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables)
+    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
+                        overrides=overrides)
     return from_raw(raw)
 
 
@@ -271,6 +277,7 @@ def from_raw(raw: RawInstance) -> Instance:
         files=raw.files,
         hashes=raw.hashes,
         known_families=raw.known,
+        overrides=raw.overrides,
     )
 
 

@@ -3,8 +3,9 @@ workbook; both go through the same checks (:mod:`allocator.input.validation`).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from allocator.core.family import Family
 from allocator.input.validation import RawInstance, Reader
@@ -17,6 +18,7 @@ def read_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
@@ -24,6 +26,8 @@ def read_instance(
     after those listed in ``instance.toml``; ``without`` switches families off by name.
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
+    ``overrides`` (``--set``, :mod:`allocator.input.overrides`) change settings of
+    ``instance.toml`` for this run: ``{"solver.mip_gap": 0.01}``, checked like the file.
     Raises :class:`InputError` with every problem found.
     """
     path = Path(path)
@@ -32,4 +36,5 @@ def read_instance(
     else:
         reader = Reader(path)
     reader.table_paths = dict(tables or {})
+    reader.overrides = dict(overrides or {})
     return reader.run(list(extra_families), list(without))

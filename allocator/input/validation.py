@@ -20,7 +20,7 @@ import difflib
 import hashlib
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ from allocator.input.families import (
     default_families,
     load_family_file,
 )
+from allocator.input.overrides import ORIGIN, apply_overrides, override_text
 from allocator.input.scenarios import check_shocks
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
 from allocator.input.sniff import delimiter_problem, encoding_problem, number_hint
@@ -71,6 +72,8 @@ class RawInstance:
     text: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: every family the instance knew of, switched off or not (by name)
     known: dict[str, Family] = field(default_factory=dict)
+    #: settings changed for this run (``--set SECTION.KEY=VALUE``), already in ``settings``
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 class Reader:
@@ -86,6 +89,8 @@ class Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: instance.toml settings changed for this run (--set), {"SECTION.KEY": value}
+        self.overrides: dict[str, Any] = {}
         #: (table, row, column) of cells already reported as unreadable: no rule across
         #: tables reports them again as blank
         self.unreadable: set[tuple[str, int, str]] = set()
@@ -105,6 +110,8 @@ class Reader:
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
         self._check_path()
         settings = self._read_toml()
+        from_file = set(settings)
+        settings = self._override(settings)
         families = self._families(settings, extra, without)
         # tables and columns of every known family, switched off or not, are valid input
         schema = self._schema(list(self.known_families.values()))
@@ -127,10 +134,39 @@ class Reader:
             check = getattr(fam, "validate", None)
             if callable(check):
                 self.problems.extend(check(tables, settings))
+        self._blame_overrides(from_file)
         if self.problems:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
-                           self.hashes, self.text, dict(self.known_families))
+                           self.hashes, self.text, dict(self.known_families),
+                           dict(self.overrides))
+
+    def _override(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` with ``--set`` applied (not over a file that failed to read: its own
+        problems come first); checked from here on exactly as if the file said so."""
+        if not self.overrides or any(p.file == TOML for p in self.problems):
+            return settings
+        for key in list(self.overrides):
+            section = key.partition(".")[0]
+            if section in settings and not isinstance(settings[section], dict):
+                self.problems.append(Problem(
+                    ORIGIN, f"{section} is a top-level key of instance.toml, not a section",
+                    location=f"{ORIGIN} {override_text(key, self.overrides.pop(key))}"))
+        return apply_overrides(settings, self.overrides)
+
+    def _blame_overrides(self, from_file: set[str]) -> None:
+        """A problem with a key that ``--set`` gave is located at ``--set KEY=VALUE``."""
+        blame: dict[str, str] = {}
+        for key in self.overrides:
+            blame.setdefault(key, key)
+            section = key.partition(".")[0]
+            if section not in from_file:  # the whole section came from --set
+                blame.setdefault(f"[{section}]", key)
+        for n, p in enumerate(self.problems):
+            if p.file == TOML and p.column in blame:
+                key = blame[p.column]
+                where = f"{ORIGIN} {override_text(key, self.overrides[key])}"
+                self.problems[n] = replace(p, file=ORIGIN, location=where)
 
     def _check_path(self) -> None:
         if not self.path.is_dir():

@@ -712,11 +712,13 @@ def render_html(data: ReportData, sections: list[Section]) -> str:
 
 
 def write_report(results: str | Path, output: str | Path | None = None, *,
-                 against: str | Path | None = None, instance: str | Path | None = None
-                 ) -> tuple[Path, list[Path]]:
+                 against: str | Path | None = None, instance: str | Path | None = None,
+                 read: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
-    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths."""
-    data = load_report_data(results, against, instance)
+    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
+    ``read``: keyword arguments of ``load_instance`` (families, tables) used when the
+    instance is read for names and coordinates."""
+    data = load_report_data(results, against, instance, read=read)
     sections = build_sections(data)
     out = Path(output) if output is not None else Path(results) / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.input.families import FamilyLoadError, load_family_file
+from allocator.input.overrides import apply_overrides, override_text
 from allocator.verify import rules, scenarios
 from allocator.verify.check import (
     ENGINE,
@@ -73,6 +74,14 @@ def verify(instance: str | Path, results: str | Path,
     hooks, extra_tables = _family_hooks(active, family_files, report)
     data = read_instance(instance, extra_tables)
     report.instance = data.path
+    given = summary.get("options", {}).get("set") or {}
+    if given:  # the settings the solve was given for its run (--set), over instance.toml
+        try:
+            data.settings = apply_overrides(data.settings, given)
+        except ValueError as exc:
+            report.problems.append(f"summary.json options.set: {exc}")
+        report.notes.append("checked with the settings the run changed on its command line: "
+                            + " ".join(f"--set {override_text(k, v)}" for k, v in given.items()))
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
