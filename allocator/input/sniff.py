@@ -16,7 +16,8 @@ import re
 
 #: how to save a file as allocator reads it, in the programs planners use
 SAVE_AS_UTF8 = ("save it as UTF-8: in Excel, File > Save As > 'CSV UTF-8 (Comma delimited) "
-                "(*.csv)'; in WPS or LibreOffice, choose the encoding UTF-8 when saving")
+                "(*.csv)'; in LibreOffice Calc, Save As 'Text CSV' with 'Edit filter "
+                "settings' ticked, character set 'Unicode (UTF-8)'")
 
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
@@ -67,11 +68,12 @@ def delimiter_problem(text: str, columns: int) -> str | None:
         cells = [c.strip().strip('"') for line in lines[1:] for c in line.split(sep)]
         comma = any(_DECIMAL_COMMA.match(c) or _EUROPEAN.match(c) for c in cells)
         found = f"the delimiter {name}" + (" and the decimal separator ','" if comma else "")
-        return (f"the file uses {found} (as Excel saves CSV where the list separator is "
-                f"{name}); allocator reads comma-separated values with '.' as the decimal "
-                "separator. Save it as 'CSV UTF-8 (Comma delimited)' with '.' as decimal "
-                "separator (Excel: File > Options > Advanced, untick 'Use system "
-                "separators'), or in LibreOffice choose field delimiter ',' when saving")
+        return (f"the file uses {found} (as Excel saves CSV where the Windows list "
+                f"separator is {name}); allocator reads comma-separated values with '.' as "
+                "the decimal separator. Save it with ',' between fields and '.' in numbers: "
+                "Excel takes both from the Windows region settings (Control Panel > Region > "
+                "Additional settings: list separator ',', decimal symbol '.'); LibreOffice "
+                "Calc asks for the field delimiter when it saves a CSV")
     return None
 
 

@@ -51,8 +51,8 @@ from allocator.input.sniff import delimiter_problem, encoding_problem, number_hi
 
 TOML = "instance.toml"
 #: why a number above LARGEST is refused, and what to do
-TOO_LARGE = (" (larger numbers are beyond the solver's accuracy: express the column in a "
-             "larger unit, e.g. CNY 100m rather than CNY, thousand people rather than people)")
+TOO_LARGE = (" (larger numbers are beyond the solver's accuracy: check the unit, or use a "
+             "larger one, e.g. CNY 100m rather than CNY, thousand people rather than people)")
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f"}
 
