@@ -16,6 +16,7 @@ import click
 
 from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 from allocator.core.outfolder import OutputRefusedError
+from allocator.input.overrides import parse_overrides
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -109,6 +110,44 @@ def table_option(fn: Any) -> Any:
         help="Read table NAME from PATH (relative to the instance folder, inside it), over "
              "instance.toml [tables]; repeatable. E.g. --table shocks=scenarios/shocks.csv "
              "solves with supply-shock scenarios. Default: the instance's own files.")(fn)
+
+
+def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                ) -> dict[str, Any]:
+    try:
+        return parse_overrides(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def set_option(fn: Any) -> Any:
+    """``--set SECTION.KEY=VALUE`` (repeatable): an instance.toml setting or objective
+    weight for this run, checked like the file; passed to the command as ``overrides``
+    (``{"SECTION.KEY": value}``, :mod:`allocator.input.overrides`)."""
+    return click.option(
+        "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+        callback=_parse_sets,
+        help="Change one instance.toml setting or objective weight for this run, e.g. "
+             "--set objective.investment=2 --set solver.mip_gap=0.01 --set "
+             "sites.candidates=listed; repeatable, checked like the file, recorded in "
+             "summary.json (options.set). Default: the instance's own settings.")(fn)
+
+
+def instance_options(fn: Any) -> Any:
+    """The options of every command that reads an instance to run it: ``--family``,
+    ``--without``, ``--table``, ``--set`` (passed as ``family_files``, ``without``,
+    ``tables``, ``overrides``: the keyword arguments of :func:`read_options`)."""
+    return family_options(table_option(set_option(fn)))
+
+
+def read_options(family_files: tuple[Path, ...] = (), without: tuple[str, ...] = (),
+                 tables: dict[str, str] | None = None,
+                 overrides: dict[str, Any] | None = None,
+                 allow_families: bool = False) -> dict[str, Any]:
+    """The keyword arguments of ``load_instance`` from the instance options (and
+    ``--allow-families``)."""
+    return {"extra_families": family_files, "without": without, "tables": tables or {},
+            "overrides": overrides or {}, "allow_families": allow_families}
 
 
 def names(values: tuple[str, ...]) -> list[str]:

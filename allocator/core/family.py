@@ -76,7 +76,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from allocator.core.schema import ColumnSpec, TableSpec
+from allocator.core.schema import LARGEST, ColumnSpec, TableSpec, number_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,6 +140,9 @@ class Option:
                 return "expected a whole number"
             if value != value or value in (float("inf"), float("-inf")):
                 return "expected a finite number"
+            if abs(value) > LARGEST and (self.le is None or self.le > LARGEST):
+                return (f"must be at most {number_text(LARGEST)} in size (larger numbers are "
+                        "beyond the solver's accuracy: use a larger unit)")
         elif not isinstance(value, self.type):
             return f"expected {self.type.__name__}"
         if self.ge is not None and value < self.ge:

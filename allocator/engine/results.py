@@ -263,7 +263,9 @@ def _summary(result: Result) -> dict[str, Any]:
         "weights": built.weights,
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
-                    "families": inst.family_options},
+                    "families": inst.family_options,
+                    # instance.toml settings changed for this run (--set SECTION.KEY=VALUE)
+                    "set": inst.overrides},
         "units": inst.settings["units"],
         "software": {"allocator": allocator_version(), "solver": outcome.solver,
                      "pyomo": metadata.version("pyomo"), "python": platform.python_version()},

@@ -8,7 +8,7 @@ back to the row it came from.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +52,8 @@ class Instance:
     hashes: dict[str, str] = field(default_factory=dict)
     #: every family the instance knew of, by name, including those switched off
     known_families: dict[str, Family] = field(default_factory=dict)
+    #: instance.toml settings changed for this run (--set): {"SECTION.KEY": value}
+    overrides: dict[str, Any] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- basic access
     def table(self, name: str) -> pd.DataFrame:
@@ -70,6 +72,17 @@ class Instance:
     @property
     def active_families(self) -> list[Family]:
         return [s.family for s in self.families if s.active]
+
+    @property
+    def every_family(self) -> list[FamilyStatus]:
+        """Every family the instance knows of (the default list, then the files it loaded),
+        those switched off by ``without`` (``[families] without`` or ``--without``) as off:
+        what ``allocator validate`` and ``allocator families`` list."""
+        built = {s.family.name: s for s in self.families}
+        off = "off: switched off by without ([families] without or --without)"
+        listed = [built.get(name, FamilyStatus(fam, False, off))
+                  for name, fam in self.known_families.items()]
+        return listed + [s for s in self.families if s.family.name not in self.known_families]
 
     def is_active(self, name: str) -> bool:
         return any(s.family.name == name and s.active for s in self.families)
@@ -223,16 +236,19 @@ def load_instance(
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
     allow_families: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
     files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
     ``allow_families`` runs the family files the instance names (``--allow-families``;
-    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`).
+    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`);
+    ``overrides`` change instance.toml settings for this run (``--set``:
+    ``{"solver.mip_gap": 0.01}``, checked like the file).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
     raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
-                        allow_families=allow_families)
+                        allow_families=allow_families, overrides=overrides)
     return from_raw(raw)
 
 
@@ -265,6 +281,7 @@ def from_raw(raw: RawInstance) -> Instance:
         files=raw.files,
         hashes=raw.hashes,
         known_families=raw.known,
+        overrides=raw.overrides,
     )
 
 

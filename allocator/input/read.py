@@ -3,8 +3,9 @@ workbook; both go through the same checks (:mod:`allocator.input.validation`).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from allocator.core.family import Family
 from allocator.input.validation import RawInstance, Reader
@@ -18,6 +19,7 @@ def read_instance(
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
     allow_families: bool = False,
+    overrides: Mapping[str, Any] | None = None,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
@@ -28,6 +30,8 @@ def read_instance(
     :class:`InputError` names each with its SHA-256 (:mod:`allocator.core.trust`).
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
+    ``overrides`` (``--set``, :mod:`allocator.input.overrides`) change settings of
+    ``instance.toml`` for this run: ``{"solver.mip_gap": 0.01}``, checked like the file.
     Raises :class:`InputError` with every problem found.
     """
     path = Path(path)
@@ -37,4 +41,5 @@ def read_instance(
         reader = Reader(path)
     reader.table_paths = dict(tables or {})
     reader.allow_families = allow_families
+    reader.overrides = dict(overrides or {})
     return reader.run(list(extra_families), list(without))

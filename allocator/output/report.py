@@ -707,19 +707,20 @@ def render_html(data: ReportData, sections: list[Section]) -> str:
 def write_report(results: str | Path, output: str | Path | None = None, *,
                  against: str | Path | None = None, instance: str | Path | None = None,
                  families: Iterable[Family] = (), force: bool = False,
-                 allow_families: bool = False) -> tuple[Path, list[Path]]:
+                 read: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
     each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
     ``families``: researchers' families whose ``report_parts`` to add (a built-in family's
-    are found by name). A file allocator did not write is not replaced unless ``force``
+    are found by name). ``read``: keyword arguments of ``load_instance`` (families, tables,
+    ``allow_families``) used when the instance is read for names and coordinates. A file
+    allocator did not write is not replaced unless ``force``
     (:mod:`allocator.core.outfolder`); the page and its charts are recorded in the manifest
     of their folder, so a results folder with its report stays allocator's."""
     out = Path(output) if output is not None else Path(results) / "report.html"
     reading = [instance] if instance is not None else []
     check_files([out], force=force, reading=reading)  # before the work; the charts' files
     # are checked with it in write_files, before any file is written
-    data = load_report_data(results, against, instance, families,
-                            allow_families=allow_families)
+    data = load_report_data(results, against, instance, families, read=read)
     sections = build_sections(data)
     files: dict[Path, bytes] = {}
     for sec in sections:

@@ -42,6 +42,7 @@ import pandas as pd
 from allocator.core.errors import InputError
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
+from allocator.input.overrides import apply_overrides, override_text
 from allocator.verify import rules, scenarios
 from allocator.verify.check import (
     ENGINE,
@@ -96,6 +97,14 @@ def verify(instance: str | Path, results: str | Path,
     data = read_instance(instance, columns, tables, allow_families=allow_families,
                          family_files=family_files)
     report.instance = data.path
+    given = summary.get("options", {}).get("set") or {}
+    if given:  # the settings the solve was given for its run (--set), over instance.toml
+        try:
+            data.settings = apply_overrides(data.settings, given)
+        except ValueError as exc:
+            report.problems.append(f"summary.json options.set: {exc}")
+        report.notes.append("checked with the settings the run changed on its command line: "
+                            + " ".join(f"--set {override_text(k, v)}" for k, v in given.items()))
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))

@@ -30,7 +30,9 @@ $$
 $$
 
 Neither removes a plan; both are knapsack rows on the binaries alone, from which HiGHS
-derives cover cuts that the mixed rows above do not give it.
+derives cover cuts that the mixed rows above do not give it. Where the rounded ratio exceeds
+the $n_i$ candidate sites of $i$, the row asks for $n_i + 1$ hosts instead: no plan, as with
+the ratio itself, without rounding a number too large to round.
 
 The site maximum $\overline{Q}_{ir}$ is ``sites.csv max_capacity``, else the industry's
 ``capacity_max``, else its national requirement $G_i$ (final demand plus the requirement of
@@ -88,7 +90,10 @@ def build(b: pyo.Block, ctx: Context) -> None:
     def fewest(_: pyo.Block, i: str) -> Any:
         largest = max(cap_max[i, r] for r in regions_of[i])
         # a hair below the ratio, so that rounding noise never asks for one host too many
-        least = math.ceil(float(req[i]) / largest - 1e-6) if largest > 0 else 0
+        ratio = float(req[i]) / largest - 1e-6 if largest > 0 else 0.0
+        n = len(regions_of[i])
+        # more hosts than candidate sites (a ratio of 1e301 cannot even be rounded): n + 1
+        least = n + 1 if ratio > n else math.ceil(ratio)
         return pyo.quicksum(x[i, r] for r in regions_of[i]) >= least
 
     b.capacity_fewest_hosts = pyo.Constraint(covered, rule=fewest)
