@@ -23,6 +23,7 @@ def write_results(result: Result, folder: str | Path) -> Path:
     target = Path(folder).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    os.chmod(tmp, 0o777 & ~_umask())  # as a plain mkdir would (mkdtemp makes it private)
     try:
         for name, df in result.tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
@@ -41,6 +42,13 @@ def write_results(result: Result, folder: str | Path) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _json_default(value: Any) -> Any:
