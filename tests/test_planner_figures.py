@@ -8,13 +8,40 @@ solver noise is written, and a results folder is as readable as any folder the u
 
 from __future__ import annotations
 
+import csv
 import os
+import re
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
+import openpyxl
 import pytest
 from support import solve
 
 import allocator
+
+ROOT = Path(__file__).resolve().parent.parent
+CHINA = ROOT / "instances" / "china-sei"
+STATUS_QUO = CHINA / "plans" / "status-quo.csv"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
+                          text=True, check=False, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def evaluated(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The regions' own plan of the bundled instance, evaluated and reported, as a planner
+    runs it: ``allocator evaluate ... -o X`` then ``allocator report X``."""
+    out = tmp_path_factory.mktemp("status-quo") / "X"
+    done = run("evaluate", str(CHINA), str(STATUS_QUO), "-o", str(out))
+    assert done.returncode == 4, done.stdout + done.stderr  # it breaks limits
+    reported = run("report", str(out))
+    assert reported.returncode == 0, reported.stderr
+    return out, done
 
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
@@ -40,3 +67,50 @@ def test_a_results_folder_is_created_with_the_users_umask(tiny, tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
+
+
+NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def test_no_solver_noise_in_the_written_tables(evaluated):
+    # -0.0, 5.68e-14, 4.999999999 and 14-decimal distances are the solver's (and the
+    # haversine's) noise: every number is written to 6 decimals (1e-6, the solver's
+    # feasibility tolerance), so a value that close to zero or to a whole number is that
+    # number, and the independent checker still accepts the plan
+    out, _ = evaluated
+    noisy = []
+    for path in sorted(out.glob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as fh:
+            for line, row in enumerate(csv.reader(fh), start=1):
+                for cell in row:
+                    if not NUMBER.match(cell):
+                        continue
+                    decimals = len(cell.partition(".")[2])
+                    value = float(cell)
+                    if (cell.startswith("-") and value == 0) or "e" in cell.lower() \
+                            or decimals > 6 or (value != round(value)
+                                                and abs(value - round(value)) < 1e-6):
+                        noisy.append(f"{path.name}:{line}: {cell}")
+    assert noisy == []
+    checked = run("verify", str(CHINA), str(out))
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_excel_cells_have_number_formats(evaluated):
+    # thousands separators and fixed decimals, not General: 26731.15 reads 26,731.15
+    out, _ = evaluated
+    wb = openpyxl.load_workbook(out / "results.xlsx")
+    general = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
+                    fmt = cell.number_format
+                    if not fmt.startswith("#,##0"):
+                        general.append(f"{ws.title}!{cell.coordinate} {cell.value} {fmt}")
+    assert general == []
+    objective = {r[0].value: r for r in wb["objective"].iter_rows(min_row=2)}
+    cell = objective["investment"][-1]
+    assert cell.number_format == "#,##0.00", "money: two decimals"
+    hosts = wb["industries"]["D2"]  # hosts: a count
+    assert wb["industries"]["D1"].value == "hosts" and hosts.number_format == "#,##0"

@@ -14,23 +14,26 @@ from typing import Any
 import numpy as np
 
 from allocator.engine.results import Result
+from allocator.output.numbers import tidy_tables
 from allocator.output.workbook import write_results_workbook
 
 
 def write_results(result: Result, folder: str | Path) -> Path:
     """Write every table and ``summary.json`` to ``folder`` atomically (temporary folder,
-    then rename). An existing folder is replaced only once the new one is complete."""
+    then rename). An existing folder is replaced only once the new one is complete. Numbers
+    are written to 6 decimals (:mod:`allocator.output.numbers`)."""
     target = Path(folder).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     os.chmod(tmp, 0o777 & ~_umask())  # as a plain mkdir would (mkdtemp makes it private)
+    tables = tidy_tables(result.tables)
     try:
-        for name, df in result.tables.items():
+        for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, indent=2, default=_json_default)
             fh.write("\n")
-        write_results_workbook(result.tables, result.summary, tmp / "results.xlsx")
+        write_results_workbook(tables, result.summary, tmp / "results.xlsx")
         if target.exists():
             old = target.with_name(f".{target.name}.old-{os.getpid()}")
             target.rename(old)
