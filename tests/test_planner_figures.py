@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 from support import solve
 
@@ -114,3 +115,55 @@ def test_excel_cells_have_number_formats(evaluated):
     assert cell.number_format == "#,##0.00", "money: two decimals"
     hosts = wb["industries"]["D2"]  # hosts: a count
     assert wb["industries"]["D1"].value == "hosts" and hosts.number_format == "#,##0"
+
+
+def test_units_come_from_the_instance(evaluated):
+    # the demo counts talent in thousands of people ([units] talent), money in CNY 100m
+    # ([units] money), capacity in each industry's capacity_unit and each key input in its
+    # inputs.csv unit: tables, shadow-price units and the terminal say so, never "money",
+    # "people", "capacity" or "input units"
+    out, done = evaluated
+    objective = pd.read_csv(out / "objective.csv")
+    assert objective["unit"].str.startswith("CNY 100m").all(), objective["unit"].tolist()
+    assert "CNY 100m per region" in set(objective["unit"])
+    regions = pd.read_csv(out / "regions.csv")
+    talent = regions[regions["family"] == "talent"]
+    assert set(talent["unit"]) == {"thousand people"}
+    supply = regions[regions["resource"] == "input:green_power"]
+    assert set(supply["unit"]) == {"TWh/yr"}
+    short = pd.read_csv(out / "shortfalls.csv")
+    units = short.groupby("family")["unit"].agg(set).to_dict()
+    assert units["talent"] == {"thousand people"}
+    assert units["supply"] == {"TWh/yr", "tools"}  # green power; lithography
+    chain = short[short["family"] == "chain_coordination"].set_index("index")["unit"]
+    assert chain["li_materials,tianjin"] == "10k t cathode/yr"
+    assert chain["ic_design,wuhan"] == "design units"
+    for word in (r"(?<!thousand) people", " capacity in all", " input units", " money"):
+        assert not re.search(word, done.stdout), word
+    assert "thousand people" in done.stdout
+
+
+def test_shadow_prices_are_in_money_per_unit_of_the_limit(tiny):
+    # talent counted in thousands: one more thousand engineers in A saves 4 (see
+    # tests/test_shadow_prices.py for the arithmetic); its unit says so
+    folder = tiny('[units]\nmoney = "CNY 100m"\ntalent = "thousand people"\n',
+                  industries="""
+        id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,capacity_unit
+        nev,NEV,10,0,1,0,2,k cars
+    """, sites="""
+        industry,region,unit_capex
+        nev,B,3
+    """, talent_supply="""
+        region,talent_class,supply
+        A,engineers,3
+        B,engineers,100
+    """, talent_need="""
+        industry,talent_class,need
+        nev,engineers,0.5
+    """)
+    r = solve(folder, ["capacity", "talent"])
+    reg = r.tables["regions"].set_index(["region", "resource"])
+    assert reg.at[("A", "talent:engineers"), "unit"] == "thousand people"
+    assert reg.at[("A", "talent:engineers"), "shadow_price_unit"] == (
+        "CNY 100m per thousand people")
+    assert reg.at[("(national)", "demand:nev"), "shadow_price_unit"] == "CNY 100m per k cars"

@@ -146,7 +146,8 @@ def check_talent(inst: Instance, least: pd.Series) -> list[CheckFailure]:
         if used_rows and exceeds(total, available):
             rows = rows_where(supply, talent_class=t)
             out.append(CheckFailure("talent", "talent", (
-                f"talent class {t}: meeting all demand needs at least {number(total)} people "
+                f"talent class {t}: meeting all demand needs at least {number(total)} "
+                f"{inst.talent_unit} "
                 f"({rows_text(inst.file_of('talent_need'), used_rows)} times each industry's "
                 f"least capacity), but the whole country has {number(available)} "
                 f"({rows_text(inst.file_of('talent_supply'), rows)})")))

@@ -258,10 +258,15 @@ def render(ev: Evaluation) -> str:
         lines.append(f"Limits the plan breaks ({len(short)} rows, shortfalls.csv): the amount "
                      "each row is off by")
         for (fam, con), rows in short.groupby(["family", "constraint"], sort=False):
-            unit, meaning = docs.get((fam, con), ("", ""))
+            _, meaning = docs.get((fam, con), ("", ""))
+            # each row in its own unit (an industry's capacity_unit, the talent unit, an
+            # input's unit): amounts are summed only where they share one
+            units = set(rows["unit"].fillna("").astype(str))
+            total = (f", {rows['amount'].sum():,.4g} {units.pop()} in all".rstrip()
+                     if len(units) == 1 else "")
             lines.append(f"  {fam}.{con} ({meaning}): {len(rows)} row"
-                         f"{'s' if len(rows) != 1 else ''}, {rows['amount'].sum():,.4g} "
-                         f"{unit} in all".rstrip())
+                         f"{'s' if len(rows) != 1 else ''}{total}")
             for row in rows.itertuples(index=False):
+                unit = "" if pd.isna(row.unit) else str(row.unit)
                 lines.append(f"    [{row.index}] {row.amount:,.4g} {unit}".rstrip())
     return "\n".join(lines)

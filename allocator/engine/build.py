@@ -142,7 +142,7 @@ class BuiltModel:
 
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
-                 "unit: people, money, capacity, input units)", "penalty per unit",
+                 "unit: talent, money, capacity, input units)", "money per unit of shortfall",
                  default_weight=1e6)
 
 

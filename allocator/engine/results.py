@@ -34,6 +34,7 @@ half-written.
 from __future__ import annotations
 
 import platform
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -199,7 +200,9 @@ def _objective_table(built: BuiltModel) -> pd.DataFrame:
     rows = []
     for name, (term, family) in built.terms.items():
         value = float(pyo.value(m.objective_terms[name]))
-        rows.append({"term": name, "family": family, "unit": term.unit,
+        # a term's unit in the instance's money ([units] money): "CNY 100m per region"
+        unit = re.sub(r"\bmoney\b", built.instance.money, term.unit)
+        rows.append({"term": name, "family": family, "unit": unit,
                      "weight": weights[name], "value": value,
                      "weighted": weights[name] * value})
     df = pd.DataFrame(rows, columns=["term", "family", "unit", "weight", "value", "weighted"])

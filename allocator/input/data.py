@@ -85,6 +85,11 @@ class Instance:
     def money(self) -> str:
         return self.settings["units"]["money"]
 
+    @property
+    def talent_unit(self) -> str:
+        """The unit talent is counted in ([units] talent, e.g. "thousand people")."""
+        return str(self.settings["units"]["talent"])
+
     # ----------------------------------------------------------------- derived data
     def capacity_unit(self, industry: str) -> str:
         """The unit of an industry's capacity (industries.csv capacity_unit, else [units])."""

@@ -18,6 +18,9 @@ ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
     "units": (
         Option("money", str, "money", "unit of every money figure (e.g. 'CNY 100m')"),
         Option("capacity", str, "unit", "default unit of capacity"),
+        Option("talent", str, "people", "unit of talent: talent_supply.csv supply, "
+               "talent_need.csv need per unit of capacity, pilot_bases.csv talent_need "
+               "(e.g. 'thousand people')"),
     ),
     "solver": (
         Option("time_limit", float, None, "wall-clock limit of the MIP solve (none: no limit)",

@@ -524,8 +524,8 @@ def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
                 "regions.csv). " if more > 0 else "")
                + "Colour: share of each region's limit that the plan uses (blank: none "
                "available). Outlined: binding (all of it used). Number: the shadow price, "
-               f"what one more unit would save ({data.money} per person for talent, per unit "
-               "of money for funding, per input unit for inputs).")
+               f"what one more unit would save, in {data.money} per unit of the limit "
+               "(regions.csv, shadow_price_unit).")
     return png(fig), caption
 
 
@@ -537,7 +537,7 @@ def _talent_chart(data: ReportData, talent: pd.DataFrame) -> bytes:
     ax.barh(y, total["used"], color="#3b7dd8", height=0.4, label="used")
     ax.set_yticks(y, [resource_label(r)[1] for r in total.index], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("people")
+    ax.set_xlabel(str(data.summary.get("units", {}).get("talent", "people")))
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return png(fig)

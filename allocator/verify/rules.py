@@ -254,7 +254,8 @@ def talent(c: Check) -> None:
         used = others if not len(used) else used.add(others, fill_value=0.0)
     supply = c.data.table("talent_supply").set_index(["region", "talent_class"])["supply"]
     c.at_most("talent_within_supply", used,
-              supply.astype(float).reindex(used.index, fill_value=0.0), "people")
+              supply.astype(float).reindex(used.index, fill_value=0.0),
+              str(c.data.setting("units", "talent")))
 
 
 # --------------------------------------------------------------------------- funding
@@ -527,7 +528,7 @@ def pilot_bases(c: Check) -> None:
         index = expected.index.union(got.index)
         got, expected = got.reindex(index, fill_value=0.0), expected.reindex(index,
                                                                              fill_value=0.0)
-        unit = "people" if resource == "talent" else data.money
+        unit = str(data.setting("units", "talent")) if resource == "talent" else data.money
         c.at_most(f"uses {resource}", got, expected, unit)
         c.at_least(f"uses {resource}", got, expected, unit)
     c.term("pilot_bases", float((needed["fixed_cost"].astype(float) * opened).sum()))

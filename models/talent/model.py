@@ -107,7 +107,7 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "resource": [f"talent:{t}" for _, t in used.index],
         "used": used.to_numpy(),
         "available": [available.get(k, 0.0) for k in used.index],
-        "unit": "people",
+        "unit": ctx.instance.talent_unit,
         "constraint": [b.talent_within_supply[r, t].name for r, t in used.index],
     })
     return {"resources": rows}
@@ -119,7 +119,7 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
     table = ctx.instance.table("talent_supply")
     rows = rows_where(table, region=r, talent_class=t)
     return LimitSource(ctx.instance.file_of("talent_supply"), rows, "supply", f"{r}, {t}",
-                       supply(ctx).get((r, t), 0.0), "people",
+                       supply(ctx).get((r, t), 0.0), ctx.instance.talent_unit,
                        "" if rows else "no row for this region and class: supply 0")
 
 
