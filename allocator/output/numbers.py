@@ -23,8 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.core.tables import WRITTEN_DECIMALS
+
 #: decimal places written for every number of a result table
-DECIMALS = 6
+DECIMALS = WRITTEN_DECIMALS
 
 
 def tidy(values: Any) -> np.ndarray:
