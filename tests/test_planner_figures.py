@@ -9,6 +9,7 @@ solver noise is written, and a results folder is as readable as any folder the u
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import stat
@@ -167,3 +168,95 @@ def test_shadow_prices_are_in_money_per_unit_of_the_limit(tiny):
     assert reg.at[("A", "talent:engineers"), "shadow_price_unit"] == (
         "CNY 100m per thousand people")
     assert reg.at[("(national)", "demand:nev"), "shadow_price_unit"] == "CNY 100m per k cars"
+
+
+def test_every_limit_row_says_what_the_limit_is_and_where_the_planner_wrote_it(evaluated):
+    # regions.csv is read by planners: each row names its limit in words and its input file
+    # and row; "room left" is never negative, and a limit the plan breaks is "broken by" the
+    # amount shortfalls.csv gives; no Pyomo component names
+    out, _ = evaluated
+    regions = pd.read_csv(out / "regions.csv", keep_default_na=False, na_values=[""])
+    assert "slack" not in regions.columns and "constraint" not in regions.columns
+    for column in ("limit", "sense", "used", "limit_value", "room_left", "broken_by", "source",
+                   "model_rows"):
+        assert column in regions.columns, column
+    text = (out / "regions.csv").read_text(encoding="utf-8")
+    assert "family[" not in text, "no Pyomo component names"
+    limits = regions[regions["sense"].isin(["at most", "at least"])]
+    assert (limits["room_left"] >= 0).all() and (limits["broken_by"] >= 0).all()
+    assert ((limits["room_left"] == 0) | (limits["broken_by"] == 0)).all()
+    assert limits["limit"].notna().all() and limits["source"].notna().all()
+    # a tradable input has no regional limit (imports and other regions' supply cover it):
+    # Beijing's 30 lithography tools against a regional supply of 0 is no shortfall
+    litho = regions.set_index(["region", "resource"]).loc[("beijing", "input:lithography")]
+    assert litho["sense"] != litho["sense"] or litho["sense"] == "", "not a limit"
+    assert pd.isna(litho["room_left"]) and pd.isna(litho["broken_by"])
+    assert "national" in litho["note"]
+    # talent: the row of talent_supply.csv as a spreadsheet shows it, and what it is short
+    supply = pd.read_csv(CHINA / "talent_supply.csv")
+    row = supply.index[(supply["region"] == "shenzhen")
+                       & (supply["talent_class"] == "materials_chem")][0] + 2
+    talent = regions.set_index(["region", "resource"]).loc[("shenzhen",
+                                                            "talent:materials_chem")]
+    assert talent["source"] == f"talent_supply.csv row {row}"
+    assert talent["sense"] == "at most" and "shenzhen, materials_chem" in talent["limit"]
+    short = pd.read_csv(out / "shortfalls.csv").set_index(["constraint", "index"])
+    assert talent["broken_by"] == pytest.approx(
+        short.at[("talent_within_supply", "shenzhen,materials_chem"), "amount"], abs=1e-6)
+    assert talent["room_left"] == 0
+    # a floor met with room to spare: N-1 cover of battery materials without Ningbo
+    cover = regions.set_index(["region", "resource"]).loc[("ningbo", "n1_cover:li_materials")]
+    assert cover["sense"] == "at least" and cover["broken_by"] == 0
+    assert cover["room_left"] == pytest.approx(cover["used"] - cover["limit_value"])
+    assert cover["room_left"] > 0 and cover["source"].startswith("industries.csv row ")
+    assert cover["model_rows"] == "resilience.resilience_n1_cover[li_materials,ningbo]"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "family[" not in page
+
+
+def test_a_plan_that_breaks_limits_says_so_everywhere(evaluated):
+    # the regions' own plan breaks limits: summary.json, results.xlsx, the terminal and the
+    # report's banner and headline say so, with how many; none calls it "optimal" with a
+    # gap, and no shadow price (the re-solve's duals price the 1e6 shortfall penalty) is
+    # presented as a saving
+    out, done = evaluated
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    short = pd.read_csv(out / "shortfalls.csv")
+    broken = len(short) + len(summary["plan"]["broken"])
+    assert broken > 0 and summary["plan"]["feasible"] is False
+    assert summary["status"] == "breaks_limits"
+    assert summary["limits_broken"] == broken
+    assert summary["verdict"].startswith(f"the plan breaks {broken} limits")
+    assert summary["shadow_prices"]["status"] == "not_priced"
+    assert f"the plan is INFEASIBLE: it breaks {broken} limits" in done.stdout
+    book = openpyxl.load_workbook(out / "results.xlsx", read_only=True)
+    cells = {k: v for k, v in book["summary"].iter_rows(min_row=2, values_only=True)}
+    assert cells["status"] == "breaks_limits" and cells["limits_broken"] == broken
+    regions = pd.read_csv(out / "regions.csv")
+    assert regions["shadow_price"].isna().all()
+    page = (out / "report.html").read_text(encoding="utf-8")
+    header = page[page.index("<header>"):page.index("</header>")]
+    headline = page[page.index('<section id="headline">'):]
+    headline = headline[:headline.index("</section>")]
+    for part in (header, headline):
+        assert f"BREAKS {broken} limits" in part
+        assert "optimal" not in part.lower() and "gap 0.000%" not in part
+        assert "271,677,304" not in part, "the penalty is no cost"
+        assert "35,204.34" in part, "the cost with the broken limits lifted"
+    assert "would save" not in page
+    resources = page[page.index('<section id="resources">'):]
+    resources = resources[:resources.index("</section>")]
+    assert "1,000,000" not in resources and "No shadow prices: not priced" in resources
+
+
+def test_a_softened_solve_that_needs_shortfalls_says_so(tiny, tmp_path):
+    # one engineer for a demand of 10 that needs 10: the softened plan is short 9 engineers
+    folder = tiny(industries=NEV, talent_supply="region,talent_class,supply\nA,eng,1",
+                  talent_need="industry,talent_class,need\nnev,eng,1")
+    done = run("solve", str(folder), "--soft", "talent", "--gap", "0", "-o",
+               str(tmp_path / "o"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("tiny: the plan BREAKS 1 limit")
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "breaks_limits" and summary["limits_broken"] == 1
+    assert summary["solve_status"] == "optimal"

@@ -176,12 +176,21 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     rows = []
     for (r, k), used in df.groupby(["region", "input"], sort=False)["used"].sum().items():
         trade = bool(inputs.at[k, "tradable"])
-        imp = 0.0 if trade else pyo.value(b.imports_regional[k, r])
+        if trade:  # no regional limit: the national supply and imports cover every region
+            rows.append({"family": "supply", "region": r, "resource": f"input:{k}",
+                         "used": used, "available": float("nan"), "unit": unit_of(inputs, k),
+                         "constraint": "", "sense": "",
+                         "note": f"tradable: no regional limit, drawn from the national "
+                                 f"supply and imports (row (national) input:{k}); supply "
+                                 f"in this region {domestic.get((r, k), 0.0):g}"})
+            continue
+        imp = pyo.value(b.imports_regional[k, r])
         rows.append({"family": "supply", "region": r, "resource": f"input:{k}", "used": used,
                      "available": domestic.get((r, k), 0.0) + (imp or 0.0),
                      "unit": unit_of(inputs, k),
-                     "constraint": "" if trade
-                     else b.supply_covers_need_regional[k, r].name})
+                     "constraint": b.supply_covers_need_regional[k, r].name,
+                     "note": f"supply {domestic.get((r, k), 0.0):g} plus {imp or 0.0:g} "
+                             "imported to the region"})
     for k in b.imports:
         used = float(df.loc[df["input"] == k, "used"].sum())
         rows.append({"family": "supply", "region": "(national)", "resource": f"input:{k}",
