@@ -260,3 +260,20 @@ def test_a_softened_solve_that_needs_shortfalls_says_so(tiny, tmp_path):
     summary = json.loads((tmp_path / "o" / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "breaks_limits" and summary["limits_broken"] == 1
     assert summary["solve_status"] == "optimal"
+
+
+def test_how_to_reproduce_gives_the_exact_command_line(tiny, tmp_path):
+    # the command as typed, and the folder it was typed in: copy, paste, same plan
+    folder = tiny(industries=NEV)
+    out = tmp_path / "out"
+    args = ["solve", str(folder), "-o", str(out), "--gap", "0.001", "--quiet"]
+    done = run(*args)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    line = "allocator " + " ".join(args)
+    assert summary["command"]["line"] == line
+    assert summary["command"]["cwd"] == os.getcwd()
+    assert run("report", str(out)).returncode == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    reproduce = page[page.index('<section id="reproduce">'):]
+    assert line in reproduce and os.getcwd() in reproduce

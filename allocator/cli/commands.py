@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import guard
+from allocator.cli.common import command_line, guard
 
 
 @click.group(name="import")
@@ -119,6 +119,7 @@ def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | No
     click.echo(render(ev))
     written = None
     if output is not None and ev.result.outcome.has_solution:
+        ev.result.summary["command"] = command_line()
         written = write_results(ev.result, output)
         click.echo(f"\nResults written to {written}")
     if optimum is not None and written is not None:

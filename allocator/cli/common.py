@@ -3,6 +3,8 @@ table options, and comma-separated name lists."""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -15,6 +17,13 @@ import click
 from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
+
+
+def command_line() -> dict[str, str]:
+    """The command as typed (``allocator`` and its arguments, quoted for a shell) and the
+    folder it was typed in: recorded in ``summary.json`` so that "How to reproduce" in the
+    report is a line to copy."""
+    return {"line": shlex.join(["allocator", *sys.argv[1:]]), "cwd": os.getcwd()}
 
 
 def guard(fn: Callable[..., int | None]) -> Callable[..., None]:

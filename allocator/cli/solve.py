@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import INSTANCE, family_options, guard, names, table_option
+from allocator.cli.common import (
+    INSTANCE,
+    command_line,
+    family_options,
+    guard,
+    names,
+    table_option,
+)
 
 
 @click.command()
@@ -135,6 +142,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     result = solve_built(built, options, deadline=deadline)
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
+        result.summary["command"] = command_line()
         path = write_results(result, output)
         click.echo(f"\nResults written to {path}")
     return result.exit_code

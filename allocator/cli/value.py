@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import guard, table_option
+from allocator.cli.common import command_line, guard, table_option
 from allocator.core.errors import OptionError
 
 
@@ -51,6 +51,7 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
         raise click.UsageError(str(exc)) from exc
     click.echo(render(value, inst.money))
     if rp_output is not None and value.rp_result.outcome.has_solution:
+        value.rp_result.summary["command"] = command_line()
         click.echo(f"\nThe stochastic plan (RP) written to "
                    f"{write_results(value.rp_result, rp_output)}")
     if output is not None:

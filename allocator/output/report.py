@@ -720,6 +720,15 @@ def reproduce(data: ReportData) -> Section:
     s = data.summary
     sec = Section("reproduce", "How to reproduce this result")
     inst = s.get("instance", {})
+    command = s.get("command") or {}
+    if command.get("line"):
+        sec.blocks.append(Table("The command that wrote these results", ["folder", "command"],
+                                [[str(command.get("cwd", "")), str(command["line"])]],
+                                "Run it again in that folder, with the same instance files and "
+                                "software, to get the same plan."))
+    else:
+        sec.blocks.append("These results were written from Python (no command line "
+                          "recorded); the options below are what the solve used.")
     sec.blocks.append(
         f"Instance {inst.get('name', '')} at {inst.get('path', '')}, SHA-256 "
         f"{inst.get('sha256', '')} (over the SHA-256 of every file below). Solve it again with "
