@@ -18,14 +18,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from allocator.core.outfolder import write_folder
+
 REGION_TABLES = {"talent_supply.csv": "region", "input_supply.csv": "region",
                  "markets.csv": "region", "sites.csv": "region"}
 
 
-def scaled_copy(source: Path, target: Path, k: int) -> Path:
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(source, target)
+def scaled_copy(source: Path, target: Path, k: int, *, force: bool = False) -> Path:
+    """Write the copy to ``target`` where allocator may write (allocator.core.outfolder: a
+    new or empty folder, or one allocator wrote, replaced atomically; ``force``: into
+    another, keeping its files)."""
+    return write_folder(target, lambda tmp: _write(source, tmp, k), force=force,
+                        reading=[source])
+
+
+def _write(source: Path, target: Path, k: int) -> None:
+    shutil.copytree(source, target, dirs_exist_ok=True)
     regions = pd.read_csv(source / "regions.csv", dtype=str, keep_default_na=False)
     copies = [regions]
     for c in range(2, k + 1):
@@ -62,7 +70,6 @@ def scaled_copy(source: Path, target: Path, k: int) -> Path:
                   lambda m: f"national_fund = {float(m.group(1)) * k}", toml, flags=re.M)
     (target / "instance.toml").write_text(toml, encoding="utf-8")
     (target / "expected.toml").unlink(missing_ok=True)
-    return target
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
     assert set(_files(a)) == {
         "instance.toml", "regions.csv", "industries.csv", "chain.csv", "markets.csv",
         "talent_supply.csv", "talent_need.csv", "inputs.csv", "input_need.csv",
-        "input_supply.csv", "sites.csv"}
+        "input_supply.csv", "sites.csv", ".allocator.json"}  # the files allocator wrote
 
 
 def test_the_command_line_writes_a_valid_instance(tmp_path):

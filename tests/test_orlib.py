@@ -144,7 +144,11 @@ def test_the_command_line_imports_validates_solves_and_verifies(tmp_path):
     done = run("verify", str(folder), str(out))
     assert done.returncode == 0, done.stdout + done.stderr
     again = run("import", "orlib-cap", str(DATA / "cap71.txt"), "-o", str(folder))
-    assert again.returncode == 2 and "already exists" in again.stderr
+    assert again.returncode == 0, again.stderr  # the folder allocator wrote: replaced
+    (folder / "notes.txt").write_text("mine")
+    again = run("import", "orlib-cap", str(DATA / "cap71.txt"), "-o", str(folder))
+    assert again.returncode == 2 and "notes.txt" in again.stderr
+    assert (folder / "notes.txt").read_text() == "mine"
     capa = run("import", "orlib-cap", str(DATA / "capa.txt"), "-o", str(tmp_path / "capa"))
     assert capa.returncode == 2
     assert "capa.txt, line 2: value 'capacity'" in capa.stderr

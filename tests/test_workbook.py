@@ -56,9 +56,11 @@ def test_the_bundled_instance_round_trips_without_loss(tmp_path):
     workbook_to_folder(book, back)
     assert_same_instance(BUNDLED, back)
     assert sorted(p.name for p in back.iterdir()) == sorted(
-        p.name for p in BUNDLED.iterdir()
-        if p.name not in ("README.md", "expected.toml", "plans", "scenarios")
-    )  # not instance tables (scenarios/: shocks enabled with --table, not by default)
+        [".allocator.json", *(p.name for p in BUNDLED.iterdir()
+                              if p.name not in ("README.md", "expected.toml", "plans",
+                                                "scenarios"))]
+    )  # not instance tables (scenarios/: shocks enabled with --table, not by default);
+    # .allocator.json: the files allocator wrote (allocator.core.outfolder)
     text = (back / "instance.toml").read_text(encoding="utf-8")
     assert "# a Beijing-design / Tianjin-fab chip firm reported ~25%" in text
     assert "# weights of the objective terms (money per unit of each term)" in text
@@ -165,6 +167,9 @@ def test_convert_command_and_its_exit_codes(tmp_path):
     book = tmp_path / "cs.xlsx"
     done = run("convert", str(BUNDLED), "--to", "xlsx", "-o", str(book))
     assert done.returncode == 0, done.stderr
+    # a workbook allocator wrote is replaced; one the user changed (or wrote) is not
+    assert run("convert", str(BUNDLED), "--to", "xlsx", "-o", str(book)).returncode == 0
+    book.write_bytes(book.read_bytes() + b"\0")
     assert run("convert", str(BUNDLED), "--to", "xlsx", "-o", str(book)).returncode == 2
     done = run("convert", str(book), "--to", "dir")  # default: beside, without .xlsx
     assert done.returncode == 0, done.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import command_line, guard
+from allocator.cli.common import allow_families_option, command_line, force_option, guard
 
 
 @click.group(name="import")
@@ -26,14 +26,15 @@ def import_group() -> None:
 @import_group.command(name="orlib-cap")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Instance folder to create (must not exist, or be empty). "
-                                  "Default: none, required.")
+              required=True, help="Instance folder to write (new, empty, or one allocator "
+                                  "wrote; see --force). Default: none, required.")
 @click.option("--capacity", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="N", help="Capacity of every warehouse, for capa/capb/capc (whose "
                                 "capacity fields hold the word 'capacity'). Default: none "
                                 "(the file's own capacities).")
+@force_option
 @guard
-def import_orlib_cap(file: Path, output: Path, capacity: float | None) -> int:
+def import_orlib_cap(file: Path, output: Path, capacity: float | None, force: bool) -> int:
     """Convert an OR-Library capacitated warehouse location FILE (cap41 ... cap134, capa,
     capb, capc; Beasley 1988) into an instance folder that `allocator solve` solves.
 
@@ -45,7 +46,7 @@ def import_orlib_cap(file: Path, output: Path, capacity: float | None) -> int:
     from allocator.tools.orlib import read_cap, write_instance
 
     problem = read_cap(file, capacity)
-    folder = write_instance(problem, output)
+    folder = write_instance(problem, output, force=force, reading=[file])
     click.echo(f"{problem.name}: {problem.warehouses} warehouses (candidate regions), "
                f"{problem.customers} customers (markets) written to {folder}")
     return 0
@@ -56,10 +57,13 @@ def import_orlib_cap(file: Path, output: Path, capacity: float | None) -> int:
 @click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--family", "family_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.py",
-              help="A researcher's family file whose check= to use (repeatable). Default: the "
-                   "file each family was loaded from, as recorded in summary.json.")
+              help="A researcher's family file whose verify_rules to use (repeatable). "
+                   "Default: the file each family was loaded from, as recorded in "
+                   "summary.json, if allowed.")
+@allow_families_option
 @guard
-def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int:
+def verify(instance: Path, results: Path, family_files: tuple[Path, ...],
+           allow_families: bool) -> int:
     """Check the plan in RESULTS (a folder written by solve or evaluate) against INSTANCE,
     independently of the model: without Pyomo or HiGHS, every constraint of every active
     family and every objective term is recomputed from the written tables with pandas.
@@ -67,14 +71,14 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int
     Prints each violated constraint (family, constraint, index, amount) and whether the
     recomputed objective equals summary.json's (relative tolerance 1e-6). Exit 0 when the
     plan is feasible and the objective agrees; 5 otherwise (also when an active family has
-    no check); 2 when a folder cannot be read.
+    no rules); 2 when a folder cannot be read.
     """
     from allocator.core.errors import EXIT_VERIFY_FAILED, InputError, Problem
     from allocator.verify import ReadError
     from allocator.verify import verify as run
 
     try:
-        report = run(instance, results, family_files)
+        report = run(instance, results, family_files, allow_families=allow_families)
     except ReadError as exc:
         raise InputError([Problem(str(results), str(exc))]) from exc
     click.echo(report.render())
@@ -86,7 +90,8 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int
 @click.argument("plan", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               default=None, help="Folder for the evaluation's result tables (with "
-                                 "shortfalls.csv) and summary.json. Default: none.")
+                                 "shortfalls.csv) and summary.json; a folder allocator did not "
+                                 "write is refused (see --force). Default: none.")
 @click.option("--optimum", type=click.Path(exists=True, file_okay=False, path_type=Path),
               default=None, help="A results folder of `allocator solve` on the same instance: "
                                  "also print the gap to it, term by term (as allocator "
@@ -96,9 +101,12 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Wall-clock limit of the solve, in seconds. Default: the instance's "
                    "[solver] time_limit, else none.")
+@force_option
+@allow_families_option
 @guard
 def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | None,
-             penalty: float | None, time_limit: float | None) -> int:
+             penalty: float | None, time_limit: float | None, force: bool,
+             allow_families: bool) -> int:
     """Evaluate a given PLAN (CSV: industry, region, [hosted], [capacity], [note]) on
     INSTANCE: hosting (and capacity where given) is fixed to the plan, the rest (flows,
     shipments, imports, fund, capacities left blank) is solved.
@@ -110,17 +118,20 @@ def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | No
     from allocator.analysis.evaluate import evaluate as run
     from allocator.analysis.evaluate import render
     from allocator.core.errors import EXIT_INFEASIBLE
+    from allocator.core.outfolder import check_folder
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
 
-    inst = load_instance(instance)
+    if output is not None:  # refused before the solve, not after it
+        check_folder(output, force=force, reading=[instance])
+    inst = load_instance(instance, allow_families=allow_families)
     ev = run(inst, plan, SolverOptions(time_limit=time_limit), penalty=penalty)
     click.echo(render(ev))
     written = None
     if output is not None and ev.result.outcome.has_solution:
         ev.result.summary["command"] = command_line()
-        written = write_results(ev.result, output)
+        written = write_results(ev.result, output, force=force)
         click.echo(f"\nResults written to {written}")
     if optimum is not None and written is not None:
         from allocator.analysis.compare import compare as diff

@@ -1,5 +1,7 @@
 """What every command shares: the exit-code guard, the instance argument, the family and
-table options, and comma-separated name lists."""
+table options, ``--force`` (:mod:`allocator.core.outfolder`: where allocator may write) and
+``--allow-families`` (:mod:`allocator.core.trust`: an instance's family files are code, run
+only when allowed), and comma-separated name lists."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from typing import Any
 import click
 
 from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
+from allocator.core.outfolder import OutputRefusedError
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -33,6 +36,10 @@ def guard(fn: Callable[..., int | None]) -> Callable[..., None]:
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             code = fn(*args, **kwargs) or 0
+        except OutputRefusedError as exc:  # before InputError, of which it is a kind
+            click.echo(str(exc), err=True)
+            click.echo("Nothing was written.", err=True)
+            code = EXIT_BAD_INPUT
         except InputError as exc:
             click.echo(str(exc), err=True)
             click.echo("Nothing was solved. Fix the input and run again.", err=True)
@@ -67,8 +74,28 @@ def family_options(fn: Callable[..., Any]) -> Callable[..., Any]:
                       help="Add a family from a Python file defining FAMILY (repeatable); a "
                            "family with the name of an existing one replaces it. Default: "
                            "none.")(fn)
-    return fn
+    return allow_families_option(fn)
 
+
+def force_option(fn: Any) -> Any:
+    """``--force``: write into a folder (or over a file) allocator did not write."""
+    return click.option(
+        "--force", is_flag=True, default=False,
+        help="Write into an output folder that holds files allocator did not write, or over "
+             "such a file: allocator's own files are written and every other file is kept as "
+             "it is. Never the folder you are in, your home or the root folder, or a folder "
+             "holding the instance. Default: refuse (exit 2); a folder or file allocator "
+             "wrote is replaced without it.")(fn)
+
+
+def allow_families_option(fn: Any) -> Any:
+    """``--allow-families``: run the family files an instance names."""
+    return click.option(
+        "--allow-families", "allow_families", is_flag=True, default=False,
+        help="Run the family files (Python code) that the instance names in [families] "
+             "extra (or a results folder's summary.json, for verify). Default: refuse "
+             "(exit 2), listing each file with its SHA-256; --family FILE allows that one "
+             "file.")(fn)
 
 
 def _parse_tables(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import guard
+from allocator.cli.common import force_option, guard
 
 
 @click.command("generate")
@@ -17,16 +17,18 @@ from allocator.cli.common import guard
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Random seed: the same seed writes the same files, byte for byte.")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              required=True, help="Folder to write the instance to (created; files in it "
-                                  "are overwritten).")
+              required=True, help="Folder to write the instance to (new, empty, or one "
+                                  "allocator wrote; see --force).")
+@force_option
 @guard
-def generate_command(regions: int, industries: int, seed: int, output: Path) -> int:
+def generate_command(regions: int, industries: int, seed: int, output: Path,
+                     force: bool) -> int:
     """Write a synthetic instance with realistic structure (cities in provinces, talent and
     funding in hubs, value chains 3-4 deep, markets, existing plants, must-host and
     forbidden pairs). It is feasible by construction: a planted plan satisfies every rule."""
     from allocator.tools.generate import generate
 
-    path = generate(regions, industries, seed, output)
+    path = generate(regions, industries, seed, output, force=force)
     click.echo(f"wrote {path}: {regions} regions, {industries} industries, seed {seed}")
     return 0
 

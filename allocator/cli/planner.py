@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import guard
+from allocator.cli.common import allow_families_option, force_option, guard
 
 
 @click.command()
@@ -22,16 +22,38 @@ from allocator.cli.common import guard
               help="Instance folder or workbook to take region names and coordinates from "
               "(checked against the SHA-256 recorded in summary.json). Default: the "
               "results folder's geography.csv, else the instance path it records.")
+@click.option("--family", "family_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.py",
+              help="A researcher's family file whose report parts (its section, lines, key "
+                   "figures) to add, for a family the results were solved with "
+                   "(repeatable). Default: none; the built-in families' parts are always "
+                   "added, and no family file is run unless named here.")
+@force_option
+@allow_families_option
 @guard
 def report(results: Path, output: Path | None, against: Path | None,
-           instance: Path | None) -> int:
+           instance: Path | None, family_files: tuple[Path, ...], force: bool,
+           allow_families: bool) -> int:
     """Write a self-contained HTML report of the results folder RESULTS (what `allocator
     solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
-    resources with shadow prices, and how to reproduce. It opens offline and can be
-    forwarded as one file. Exit 2 when RESULTS is not a results folder."""
+    resources with shadow prices, each family's own sections, and how to reproduce. It
+    opens offline and can be forwarded as one file. Exit 2 when RESULTS is not a results
+    folder or a --family file cannot be loaded."""
+    from allocator.core.errors import InputError, Problem
+    from allocator.input.families import FamilyLoadError, load_family_file
     from allocator.output.report import write_report
 
-    page, charts = write_report(results, output, against=against, instance=instance)
+    families, problems = [], []
+    for path in family_files:
+        try:
+            families.append(load_family_file(path))
+        except FamilyLoadError as exc:
+            problems.append(Problem("--family", str(exc), value=str(path)))
+    if problems:
+        raise InputError(problems)
+    page, charts = write_report(results, output, against=against, instance=instance,
+                                families=families, force=force,
+                                allow_families=allow_families)
     click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
     return 0
 
@@ -44,10 +66,11 @@ def report(results: Path, output: Path | None, against: Path | None,
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="Where to write. Default: beside SOURCE, FOLDER -> FOLDER.xlsx and "
               "BOOK.xlsx -> BOOK/.")
-@click.option("--force", is_flag=True, default=False,
-              help="Replace OUTPUT if it exists. Default: refuse.")
+@force_option
+@allow_families_option
 @guard
-def convert(source: Path, to: str, output: Path | None, force: bool) -> int:
+def convert(source: Path, to: str, output: Path | None, force: bool,
+            allow_families: bool) -> int:
     """Convert an instance between a folder of CSV files and one Excel workbook.
 
     SOURCE is validated first (every problem reported, exit 2). The copy holds the same
@@ -66,13 +89,10 @@ def convert(source: Path, to: str, output: Path | None, force: bool) -> int:
     if to == "xlsx" and output.suffix.lower() != ".xlsx":
         raise click.BadParameter("the workbook's name must end in .xlsx",
                                  param_hint="--output")
-    if output.exists() and not force:
-        raise click.BadParameter(f"{output} exists; use --force to replace it",
-                                 param_hint="--output")
     if to == "xlsx":
-        folder_to_workbook(source, output)
+        folder_to_workbook(source, output, force=force, allow_families=allow_families)
     else:
-        workbook_to_folder(source, output)
+        workbook_to_folder(source, output, force=force, allow_families=allow_families)
     click.echo(f"Instance written to {output}")
     return 0
 

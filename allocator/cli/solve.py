@@ -11,6 +11,7 @@ from allocator.cli.common import (
     INSTANCE,
     command_line,
     family_options,
+    force_option,
     guard,
     names,
     table_option,
@@ -23,7 +24,7 @@ from allocator.cli.common import (
 @table_option
 @guard
 def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...],
-             tables: dict[str, str]) -> int:
+             allow_families: bool, tables: dict[str, str]) -> int:
     """Check every file of INSTANCE (a folder) and report every problem at once.
 
     Each problem names the file, the row (as a spreadsheet shows it), the column, the bad
@@ -32,7 +33,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     from allocator.input.data import load_instance
 
     inst = load_instance(instance, extra_families=family_files, without=without,
-                         tables=tables)
+                         tables=tables, allow_families=allow_families)
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
@@ -53,9 +54,10 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
 @click.command()
 @INSTANCE
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
-              default=None, help="Folder for the result tables and summary.json; replaced "
-                                 "atomically when complete. Default: no files, terminal "
-                                 "summary only.")
+              default=None, help="Folder for the result tables and summary.json, written "
+                                 "beside it and swapped in when complete; a folder allocator "
+                                 "did not write is refused (see --force). Default: no files, "
+                                 "terminal summary only.")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Wall-clock limit of the whole command, in seconds: loading, building, "
                    "the first plan, the search, the shadow prices and writing. Default: the "
@@ -85,23 +87,23 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               help="No live progress line (elapsed, incumbent, bound, gap) on stderr. "
                    "Default: shown during solves longer than a second.")
 @click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
-              help="Make the limits of these families (comma-separated or repeated: talent, "
-                   "funding, supply, policy, capacity, markets, chain_coordination, "
-                   "resilience, pilot_bases) penalized "
-                   "slacks: the best plan, and every shortfall it needs (shortfalls.csv). "
-                   "Default: all limits hard.")
+              help="Make the limits of these families (comma-separated or repeated; any "
+                   "family that declares limits: see allocator families --math NAME) "
+                   "penalized slacks: the best plan, and every shortfall it needs "
+                   "(shortfalls.csv). Default: all limits hard.")
 @click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
               "limit's unit). Default: 1e6.")
 @family_options
 @table_option
+@force_option
 @guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
           threads: int | None, seed: int | None, log_file: Path | None, verbose: bool,
           start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
-          without: tuple[str, ...], family_files: tuple[Path, ...],
-          tables: dict[str, str]) -> int:
+          without: tuple[str, ...], family_files: tuple[Path, ...], allow_families: bool,
+          tables: dict[str, str], force: bool) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
     relaxations when infeasible) and summary.json.
@@ -114,6 +116,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     See docs/cli.md.
     """
     from allocator.analysis.pipeline import solve as solve_built
+    from allocator.core.outfolder import check_files, check_folder, record_files
     from allocator.engine.build import build_model
     from allocator.engine.deadline import Deadline
     from allocator.engine.highs import SolverOptions
@@ -124,8 +127,16 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     # --time-limit is the budget of the whole command, from here: load, build, first plan,
     # search, shadow prices, writing (allocator.engine.deadline)
     deadline = Deadline(time_limit)
+    if output is not None:  # refused before the solve, not after it
+        check_folder(output, force=force, reading=[instance])
+    if log_file is not None:
+        if output is not None and output.resolve() in log_file.resolve().parents:
+            raise click.BadParameter("the log would be inside the results folder, which is "
+                                     "replaced as a whole: write it beside the folder, e.g. "
+                                     "--log run.log", param_hint="--log")
+        check_files([log_file], force=force, reading=[instance])
     inst = load_instance(instance, extra_families=family_files, without=without,
-                                   tables=tables)
+                         tables=tables, allow_families=allow_families)
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose, progress=not (quiet or verbose),
@@ -140,10 +151,12 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     except KeyError as exc:
         raise click.BadParameter(str(exc.args[0]), param_hint="--soft") from exc
     result = solve_built(built, options, deadline=deadline)
+    if log_file is not None:
+        record_files([log_file])
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
         result.summary["command"] = command_line()
-        path = write_results(result, output)
+        path = write_results(result, output, force=force)
         click.echo(f"\nResults written to {path}")
     return result.exit_code
 
@@ -167,7 +180,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
 @guard
 def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
             threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
-            family_files: tuple[Path, ...]) -> int:
+            family_files: tuple[Path, ...], allow_families: bool) -> int:
     """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
     fail, then the smallest set of limits to relax (fewest limits, demand last, then least
     amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
@@ -181,7 +194,8 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without)
+    inst = load_instance(instance, extra_families=family_files, without=without,
+                         allow_families=allow_families)
     options = SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
     known = [f.name for f in inst.active_families if f.limits]
     for name in names(relax):
@@ -201,7 +215,7 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
 @family_options
 @guard
 def families(instance: Path | None, math_of: str | None, without: tuple[str, ...],
-             family_files: tuple[Path, ...]) -> int:
+             family_files: tuple[Path, ...], allow_families: bool) -> int:
     """List the formulation families, what each does and whether it is on.
 
     With INSTANCE, on/off is for that instance (a family whose tables are absent is off).
@@ -211,7 +225,8 @@ def families(instance: Path | None, math_of: str | None, without: tuple[str, ...
     from allocator.tools.docs import family_markdown
 
     if instance is not None:
-        inst = load_instance(instance, extra_families=family_files, without=without)
+        inst = load_instance(instance, extra_families=family_files, without=without,
+                             allow_families=allow_families)
         statuses = [(s.family, s.active, s.reason) for s in inst.families]
     else:
         fams = compose(default_families(), [load_family_file(f) for f in family_files],

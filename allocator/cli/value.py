@@ -8,7 +8,13 @@ from pathlib import Path
 
 import click
 
-from allocator.cli.common import command_line, guard, table_option
+from allocator.cli.common import (
+    allow_families_option,
+    command_line,
+    force_option,
+    guard,
+    table_option,
+)
 from allocator.core.errors import OptionError
 
 
@@ -22,15 +28,19 @@ from allocator.core.errors import OptionError
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="Threads HiGHS may use. Default: HiGHS decides.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the numbers and every solve's status and gap as JSON. Default: none.")
+              help="Write the numbers and every solve's status and gap as JSON (a file "
+                   "allocator did not write is refused, see --force). Default: none.")
 @click.option("--rp-output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the stochastic plan (RP) as a results folder, as solve -o "
                    "would. Default: none.")
 @table_option
+@force_option
+@allow_families_option
 @guard
 def stochastic_value_command(instance: Path, time_limit: float | None, gap: float | None,
                              threads: int | None, output: Path | None,
-                             rp_output: Path | None, tables: dict[str, str]) -> int:
+                             rp_output: Path | None, tables: dict[str, str], force: bool,
+                             allow_families: bool) -> int:
     """Value of the stochastic solution (VSS = EEV - RP) and of perfect information
     (EVPI = RP - WS) for INSTANCE with supply-shock scenarios (shocks.csv, e.g.
     --table shocks=scenarios/shocks.csv). Solves RP, EV, EEV and each scenario alone.
@@ -39,11 +49,16 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
     """
     from allocator.analysis.value import render, stochastic_value
     from allocator.core.errors import EXIT_TIME_LIMIT
+    from allocator.core.outfolder import check_files, check_folder, write_files
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
 
-    inst = load_instance(instance, tables=tables)
+    if output is not None:  # refused before the solves, not after them
+        check_files([output], force=force, reading=[instance])
+    if rp_output is not None:
+        check_folder(rp_output, force=force, reading=[instance])
+    inst = load_instance(instance, tables=tables, allow_families=allow_families)
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads)
     try:
         value = stochastic_value(inst, options)
@@ -53,11 +68,11 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
     if rp_output is not None and value.rp_result.outcome.has_solution:
         value.rp_result.summary["command"] = command_line()
         click.echo(f"\nThe stochastic plan (RP) written to "
-                   f"{write_results(value.rp_result, rp_output)}")
+                   f"{write_results(value.rp_result, rp_output, force=force)}")
     if output is not None:
-        output.write_text(json.dumps({"instance": inst.name, "sha256": inst.digest,
-                                      "money": inst.money, **value.to_dict()}, indent=2)
-                          + "\n", encoding="utf-8")
+        text = json.dumps({"instance": inst.name, "sha256": inst.digest, "money": inst.money,
+                           **value.to_dict()}, indent=2) + "\n"
+        write_files({output: text.encode("utf-8")}, force=force, reading=[instance])
         click.echo(f"\nWritten to {output}")
     return 0 if all(s.status == "optimal" for s in value.solves) else EXIT_TIME_LIMIT
 

@@ -26,10 +26,12 @@ Tables (each a DataFrame, written as CSV):
   researchers and setup cost), so that ``allocator verify`` can count it.
 
 ``summary.json`` records status, objective, best bound, gap, times, the HiGHS version, the
-options and the SHA-256 of every instance file. ``results.xlsx`` holds every table, one sheet
-each, and the summary (:func:`allocator.input.workbook.write_results_workbook`). A results folder is
-written to a temporary folder beside the target and renamed into place, so it is never left
-half-written.
+options, the SHA-256 of every instance file and of every family file that ran
+(``family_files``). ``results.xlsx`` holds every table, one sheet each, and the summary
+(:func:`allocator.output.workbook.write_results_workbook`). A results folder is written by
+:func:`allocator.output.folder.write_results`: beside the target and swapped into place, so
+it is never left half-written, and only over a folder allocator wrote
+(:mod:`allocator.core.outfolder`).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from allocator.core.tables import FLOW_COLUMNS, RESOURCE_COLUMNS, clean
+from allocator.core.tables import CAPACITY, FLOW_COLUMNS, RESOURCE_COLUMNS, clean
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolveOutcome, SolverOptions
 from allocator.engine.limits import limit_table, shortfall_table
@@ -143,17 +145,17 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "industry": sites.index.get_level_values(0),
         "region": sites.index.get_level_values(1),
         "hosted": hosted,
-        "capacity": cap,
+        CAPACITY: cap,
         "existing": existing,
         "new": clean(np.maximum(cap - existing, 0.0)),
     })
     shared: dict[str, list[pd.DataFrame]] = {}
     # second-stage families report per scenario (allocator.engine.stochastic)
     for fam in built.first_stage:
-        if fam.report is None:
+        if fam.report_rows is None:
             continue
         ctx = built.context(fam)  # read-only: reports read the solved block
-        for name, df in fam.report(built.block(fam.name), ctx).items():
+        for name, df in fam.report_rows(built.block(fam.name), ctx).items():
             shared.setdefault(name, []).append(df)
     flows = _concat(shared.pop("flows", []), FLOW_COLUMNS)
     resources = limit_table(built, _concat(shared.pop("resources", []), RESOURCE_COLUMNS))
@@ -243,7 +245,7 @@ def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame
         "candidates": g.size().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "hosts": g["hosted"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
-        "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
+        CAPACITY: g[CAPACITY].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
         "capacity_unit": [inst.capacity_unit(i) for i in inst.industry_ids],
     })
@@ -275,8 +277,14 @@ def _summary(result: Result) -> dict[str, Any]:
         "pruned_sites": len(built.pruned),
         "families": [{"name": s.family.name, "active": s.active and s.family in built.families,
                       "note": s.reason or ("" if s.family in built.families else "not built"),
-                      "source": s.family.source or "allocator.models"}
+                      "source": s.family.source or "allocator.models",
+                      **({"sha256": s.family.source_sha256} if s.family.source_sha256
+                         else {})}
                      for s in inst.families],
+        # the code from outside allocator that ran (family files): path and SHA-256
+        "family_files": [{"family": s.family.name, "path": s.family.source,
+                          "sha256": s.family.source_sha256}
+                         for s in inst.families if s.family.source_sha256],
         "weights": built.weights,
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,

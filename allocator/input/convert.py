@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import csv
 import io
-import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pandas as pd
 
 from allocator.core.errors import InputError, Problem
+from allocator.core.outfolder import (
+    FileContent,
+    check_files,
+    check_folder,
+    write_files,
+    write_folder,
+)
 from allocator.input.read import read_instance
 from allocator.input.validation import TOML, RawInstance
 from allocator.input.workbook import (
@@ -23,15 +29,21 @@ from allocator.input.workbook import (
     setting_cell,
     style_sheet,
     table_cell,
+    text_stays_text,
     toml_to_rows,
 )
 
 
-def folder_to_workbook(folder: str | Path, book: str | Path) -> RawInstance:
+def folder_to_workbook(folder: str | Path, book: str | Path, *, force: bool = False,
+                       allow_families: bool = False) -> RawInstance:
     """Write the valid instance folder ``folder`` as the workbook ``book`` (see the module
-    docstring). Raises :class:`InputError` when the folder is not a valid instance."""
+    docstring), and the family files it names beside the workbook. Raises
+    :class:`InputError` when the folder is not a valid instance (its family files run only
+    with ``allow_families``), :class:`allocator.core.outfolder.OutputRefusedError` when ``book`` is
+    a file allocator did not write (unless ``force``)."""
     folder, book = Path(folder), Path(book)
-    raw = read_instance(folder)
+    check_files([book], force=force, reading=[folder])  # before reading
+    raw = read_instance(folder, allow_families=allow_families)
     rows = toml_to_rows((folder / TOML).read_text(encoding="utf-8-sig"))
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -46,6 +58,7 @@ def folder_to_workbook(folder: str | Path, book: str | Path) -> RawInstance:
         ws.append([row.section or None, row.key or None, value, row.comment or None])
         if isinstance(value, float) and value.is_integer():
             ws.cell(ws.max_row, 3).number_format = "0.0"
+    text_stays_text(ws)
     style_sheet(ws)
     for name, spec in raw.schema.items():
         text = raw.text.get(name)
@@ -57,30 +70,40 @@ def folder_to_workbook(folder: str | Path, book: str | Path) -> RawInstance:
         for number, values in zip(text.index, text.itertuples(index=False), strict=True):
             for j, (col, cell) in enumerate(zip(text.columns, values, strict=True), start=1):
                 ws.cell(row=int(number), column=j, value=table_cell(cell, kinds.get(col, "str")))
+        text_stays_text(ws)
         style_sheet(ws)
-    _copy_family_files(raw, folder, book.resolve().parent)
-    _atomic(book, wb.save)
+    files: dict[Path, FileContent] = {book: wb.save}
+    files.update(_family_copies(raw, folder, book.resolve().parent))
+    write_files(files, force=force, reading=[folder])
     return raw
 
 
-def workbook_to_folder(book: str | Path, folder: str | Path) -> RawInstance:
+def workbook_to_folder(book: str | Path, folder: str | Path, *, force: bool = False,
+                       allow_families: bool = False,
+                       extra_families: Iterable[str | Path] = ()) -> RawInstance:
     """Write the valid instance workbook ``book`` as the instance folder ``folder``: one CSV per
-    sheet (at the path [tables] gives, else ``<table>.csv``) and ``instance.toml``."""
+    sheet (at the path [tables] gives, else ``<table>.csv``) and ``instance.toml``, and the
+    family files it names. Written only where allocator may write
+    (:mod:`allocator.core.outfolder`); the family files run only with ``allow_families`` or when
+    given in ``extra_families`` (which join the formulation the sheets are read with)."""
     book, folder = Path(book), Path(folder)
+    check_folder(folder, force=force, reading=[book])  # before reading
     reader = WorkbookReader(book)
-    raw = reader.run([], [])
+    reader.allow_families = allow_families
+    raw = reader.run(list(extra_families), [])
     paths = raw.settings.get("tables", {})
 
     def write(tmp: Path) -> None:
-        tmp.mkdir(parents=True)
         (tmp / TOML).write_text(rows_to_toml(reader.setting_rows), encoding="utf-8")
         for name, text in raw.text.items():
             target = tmp / paths.get(name, raw.schema[name].file)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_csv_text(text), encoding="utf-8")
-        _copy_family_files(raw, book.resolve().parent, tmp)
+        for target, data in _family_copies(raw, book.resolve().parent, tmp).items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
 
-    _atomic(folder, write)
+    write_folder(folder, write, force=force, reading=[book])
     return raw
 
 
@@ -98,39 +121,20 @@ def _csv_text(text: pd.DataFrame) -> str:
     return out.getvalue()
 
 
-def _copy_family_files(raw: RawInstance, source: Path, target: Path) -> None:
-    """Family files named in [families] extra travel with the instance."""
-    extra = raw.settings.get("families", {}).get("extra", [])
-    for rel in extra:
+def _family_copies(raw: RawInstance, source: Path, target: Path) -> dict[Path, bytes]:
+    """Family files named in [families] extra travel with the instance: the copies to write
+    into ``target`` (none for a file already there with the same bytes). A different file of
+    the same name there is never replaced."""
+    copies: dict[Path, bytes] = {}
+    for rel in raw.settings.get("families", {}).get("extra", []):
         src, dst = (source / rel).resolve(), target / rel
         if src == dst.resolve():
             continue
-        if dst.exists() and dst.read_bytes() != src.read_bytes():
-            raise InputError([Problem(str(dst), "a different family file of this name is "
-                                      f"already there; the instance needs {src}")])
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
-
-
-def _atomic(target: Path, write: Any) -> None:
-    """Write ``target`` (a file or a folder) beside itself, then rename it into place."""
-    target = target.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    if tmp.is_dir():
-        shutil.rmtree(tmp)
-    elif tmp.exists():
-        tmp.unlink()
-    try:
-        write(tmp)
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-        tmp.rename(target)
-    except BaseException:
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists():
-            tmp.unlink()
-        raise
+        data = src.read_bytes()
+        if dst.exists():
+            if dst.read_bytes() != data:
+                raise InputError([Problem(str(dst), "a different family file of this name is "
+                                          f"already there; the instance needs {src}")])
+            continue
+        copies[dst] = data
+    return copies

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.family import Family
-from allocator.core.schema import TableSpec
+from allocator.core.schema import MARKETS, TableSpec
+from allocator.core.tables import CAPACITY, TALENT_UNIT
 from allocator.input.network import Network
 from allocator.input.read import read_instance
 from allocator.input.settings import ENGINE_SECTIONS
@@ -88,14 +89,14 @@ class Instance:
     @property
     def talent_unit(self) -> str:
         """The unit talent is counted in ([units] talent, e.g. "thousand people")."""
-        return str(self.settings["units"]["talent"])
+        return str(self.settings["units"][TALENT_UNIT])
 
     # ----------------------------------------------------------------- derived data
     def capacity_unit(self, industry: str) -> str:
         """The unit of an industry's capacity (industries.csv capacity_unit, else [units])."""
         unit = self.industry["capacity_unit"].get(industry)
         return unit if isinstance(unit, str) and unit else str(self.settings["units"][
-            "capacity"])
+            CAPACITY])
 
     @cached_property
     def region_ids(self) -> list[str]:
@@ -127,8 +128,8 @@ class Instance:
     def final_demand(self) -> pd.Series:
         """D_i: national final demand per industry (from markets.csv where it has rows)."""
         demand = self.industry["demand"].astype(float).copy()
-        if self.has("markets"):
-            located = self.tables["markets"].groupby("industry")["demand"].sum()
+        if self.has(MARKETS.name):
+            located = self.tables[MARKETS.name].groupby("industry")["demand"].sum()
             demand.loc[located.index] = located
         return demand.fillna(0.0)
 
@@ -226,13 +227,17 @@ def load_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    allow_families: bool = False,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
-    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``).
+    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
+    ``allow_families`` runs the family files the instance names (``--allow-families``;
+    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
-    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables)
+    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
+                        allow_families=allow_families)
     return from_raw(raw)
 
 

@@ -4,6 +4,7 @@ families loaded from researchers' files, and their composition (replace by name,
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from collections.abc import Iterable
@@ -21,7 +22,9 @@ class FamilyLoadError(Exception):
 
 
 def load_family_file(path: str | Path) -> Family:
-    """Load a researcher's family from a Python file defining ``FAMILY``."""
+    """Load a researcher's family from a Python file defining ``FAMILY``. The file's bytes
+    are read once, hashed and run, so that ``source_sha256`` is the hash of the code that
+    ran. Whether a file may run at all is decided before (:mod:`allocator.core.trust`)."""
     path = Path(path).resolve()
     if not path.is_file():
         raise FamilyLoadError(f"family file {path} does not exist")
@@ -32,13 +35,14 @@ def load_family_file(path: str | Path) -> Family:
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
+        data = path.read_bytes()
+        exec(compile(data, str(path), "exec"), module.__dict__)  # the bytes hashed below
     except Exception as exc:  # the researcher's code: report, don't crash
         raise FamilyLoadError(f"{path}: {type(exc).__name__}: {exc}") from exc
     family = getattr(module, "FAMILY", None)
     if not isinstance(family, Family):
         raise FamilyLoadError(f"{path} does not define FAMILY = allocator.core.family.Family(...)")
-    return replace(family, source=str(path))
+    return replace(family, source=str(path), source_sha256=hashlib.sha256(data).hexdigest())
 
 
 def compose(

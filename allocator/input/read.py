@@ -17,11 +17,15 @@ def read_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    allow_families: bool = False,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
     ``extra_families`` (files or :class:`Family` objects) join or replace families by name,
     after those listed in ``instance.toml``; ``without`` switches families off by name.
+    The family files ``instance.toml`` names in ``[families] extra`` are code: they run only
+    with ``allow_families`` or when the same file is in ``extra_families``; otherwise
+    :class:`InputError` names each with its SHA-256 (:mod:`allocator.core.trust`).
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
     Raises :class:`InputError` with every problem found.
@@ -32,4 +36,5 @@ def read_instance(
     else:
         reader = Reader(path)
     reader.table_paths = dict(tables or {})
+    reader.allow_families = allow_families
     return reader.run(list(extra_families), list(without))

@@ -30,7 +30,8 @@ import pandera.pandas as pa
 
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, Option
-from allocator.core.schema import ColumnSpec, TableSpec, merged
+from allocator.core.schema import MARKETS, ColumnSpec, TableSpec, merged
+from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import (
     FamilyLoadError,
     compose,
@@ -75,6 +76,8 @@ class Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: run the family files named in [families] extra (--allow-families)
+        self.allow_families = False
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -110,9 +113,8 @@ class Reader:
         self._check_references(schema, tables)
         self._check_across(tables, settings)
         for fam in families:
-            check = getattr(fam, "validate", None)
-            if callable(check):
-                self.problems.extend(check(tables, settings))
+            if fam.input_rules is not None:
+                self.problems.extend(fam.input_rules(tables, settings))
         if self.problems:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
@@ -150,18 +152,29 @@ class Reader:
             self.add(TOML, "unknown key; expected 'without' or 'extra'",
                      column=f"families.{key}", value=fam_settings[key])
         loaded: list[Family] = []
+        given = [Path(item) for item in extra if not isinstance(item, Family)]
+        ran: list[Path] = []
+        refused = []
         for rel in _as_list(fam_settings.get("extra", []), self, "families.extra"):
             target = self._inside(rel, "families.extra")
             if target is None:
                 continue
+            if not self.allow_families and not any(same_file(target, g) for g in given):
+                refused.append(not_allowed(TOML, "families.extra", rel, target))
+                continue
             try:
                 loaded.append(load_family_file(target))
+                ran.append(target)
             except FamilyLoadError as exc:
                 self.add(TOML, str(exc), column="families.extra", value=rel)
+        if refused:  # before anything else: nothing of the instance is read further
+            raise InputError(refused)
         for item in extra:
             if isinstance(item, Family):
                 loaded.append(item)
                 continue
+            if any(same_file(item, r) for r in ran):
+                continue  # the instance's own file, allowed by naming it: loaded once
             try:
                 loaded.append(load_family_file(item))
             except FamilyLoadError as exc:
@@ -184,7 +197,7 @@ class Reader:
             return compose(base, loaded, drop)
         except ValueError as exc:
             self.add(TOML, str(exc), column="families.without")
-            return compose(base, loaded, [d for d in drop if d != "capacity"])
+            return compose(base, loaded, [d for d in drop if self.known_families[d].optional])
 
     def _root(self) -> Path:
         """The folder that paths in the settings are relative to."""
@@ -439,7 +452,7 @@ class Reader:
             self.problems.extend(check_shocks(tables, self.file_of))
         if industries is None:
             return
-        self._check_demand(industries, tables.get("markets"))
+        self._check_demand(industries, tables.get(MARKETS.name))
         self._check_sites(industries, tables.get("sites"), settings)
         chain = tables.get("chain")
         if chain is not None:

@@ -28,6 +28,7 @@ import io
 import json
 import re
 import tomllib
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
@@ -37,6 +38,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 import tomli_w
+from defusedxml.common import DefusedXmlException
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -45,6 +47,11 @@ from allocator.core.schema import TableSpec
 from allocator.input.validation import FALSE_WORDS, TOML, TRUE_WORDS, RawInstance, Reader
 
 SETTINGS = "settings"
+#: the most parts an ``.xlsx`` archive may hold to be read (see :func:`_unsafe_archive`)
+MAX_MEMBERS = 10_000
+#: the most bytes an ``.xlsx`` archive may expand to (256 MiB; about 400 times the
+#: generated national instance of 337 regions x 40 industries as a workbook, 0.6 MB)
+MAX_UNCOMPRESSED_BYTES = 256 * 2**20
 SETTINGS_COLUMNS = ("section", "key", "value", "comment")
 _TOML_LITERAL_START = ("[", "{", '"', "'")
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -315,9 +322,20 @@ class WorkbookReader(Reader):
     def _read_toml(self) -> dict[str, Any]:
         data = self.path.read_bytes()
         self.hashes[self.path.name] = hashlib.sha256(data).hexdigest()
+        unsafe = _unsafe_archive(data)
+        if unsafe:
+            raise InputError([Problem(self.path.name, unsafe)])
         try:
             self.sheets, unsaved = _load_sheets(io.BytesIO(data))
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            entity = _defused(exc)
+            if entity is not None:
+                raise InputError([Problem(self.path.name, "contains XML entity declarations "
+                                          f"({type(entity).__name__}: {entity}), which an "
+                                          "Excel workbook never needs and XML entity attacks "
+                                          "use (expanding to gigabytes, reading local "
+                                          "files): not read. Open and save it in Excel, or "
+                                          "ask for a clean copy")]) from exc
             raise InputError([Problem(self.path.name, f"cannot be read as an Excel workbook "
                                       f"(.xlsx): {type(exc).__name__}: {exc}")]) from exc
         for sheet, row, letter, formula in unsaved:
@@ -455,6 +473,45 @@ def _node(tree: dict[str, Any], path: list[str]) -> dict[str, Any]:
     return tree
 
 
+def _defused(exc: BaseException) -> DefusedXmlException | None:
+    """The defusedxml refusal behind an error of openpyxl (which wraps it), if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DefusedXmlException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _unsafe_archive(data: bytes) -> str | None:
+    """Why the ``.xlsx`` archive ``data`` is not opened, or None. openpyxl reads the archive's
+    XML parts into memory, so a small file that expands to gigabytes (a zip bomb) would take
+    the machine down: the members' total uncompressed size (as the archive declares it;
+    Python's zipfile never inflates a member beyond its declared size) and their number are
+    checked first, against :data:`MAX_UNCOMPRESSED_BYTES` and :data:`MAX_MEMBERS`. XML entity
+    attacks are defused by openpyxl itself, which parses through defusedxml when it is
+    installed (a dependency of allocator): checked here, so that no setting turns it off."""
+    if not openpyxl.DEFUSEDXML:
+        return ("not read: openpyxl is not using defusedxml (not installed, or "
+                "OPENPYXL_DEFUSEDXML is not True), and a workbook is not read without "
+                "protection against XML entity attacks")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        return None  # not a zip archive: openpyxl says so in its own words
+    if len(members) > MAX_MEMBERS:
+        return (f"the archive holds {len(members):,} parts, more than the {MAX_MEMBERS:,} a "
+                "workbook is allowed (an Excel workbook has a few per sheet): not read")
+    size = sum(m.file_size for m in members)
+    if size > MAX_UNCOMPRESSED_BYTES:
+        return (f"the archive expands to {size:,} bytes, more than the limit of "
+                f"{MAX_UNCOMPRESSED_BYTES:,} ({MAX_UNCOMPRESSED_BYTES // 2**20} MiB) for a "
+                "workbook: not read (a national instance of 337 regions and 40 industries "
+                "expands to about 0.6 MB)")
+    return None
+
+
 def _load_sheets(source: Any) -> tuple[dict[str, list[tuple[Any, ...]]],
                                         list[tuple[str, int, str, str]]]:
     """Every sheet's cell values, row by row from row 1 (empty rows kept, so that row numbers
@@ -484,6 +541,19 @@ def _load_sheets(source: Any) -> tuple[dict[str, list[tuple[Any, ...]]],
 
 
 # ---------------------------------------------------------------------- converting
+def text_stays_text(ws: Any) -> None:
+    """Every text cell is stored as text, never as a formula: openpyxl makes a formula of any
+    string that starts with ``=`` (a region named ``=HYPERLINK(...)`` would become a live
+    link, or worse, in the planner's Excel). allocator writes no formulas; such a cell is set
+    back to a string, and marked with Excel's quote prefix (the ``'`` a person types to
+    enter ``=...`` as text), so that editing the cell in Excel keeps it text."""
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+                cell.quotePrefix = True
+
+
 def style_sheet(ws: Any) -> None:
     """Bold header, frozen first row, columns as wide as their text (up to 60)."""
     """Bold header, frozen header row, columns wide enough to read."""

@@ -9,7 +9,7 @@ from typing import Any
 import openpyxl
 import pandas as pd
 
-from allocator.input.workbook import style_sheet
+from allocator.input.workbook import style_sheet, text_stays_text
 from allocator.output.numbers import excel_format
 
 
@@ -27,6 +27,7 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], summary: dict[str, A
     for key, value in _flatten(summary):
         ws.append([key, value])
         ws.cell(ws.max_row, 2).number_format = excel_format([value])
+    text_stays_text(ws)
     style_sheet(ws)
     for name, df in tables.items():
         ws = wb.create_sheet(name[:31])
@@ -39,6 +40,7 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], summary: dict[str, A
             for c in cells:
                 if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                     c.number_format = fmt
+        text_stays_text(ws)
         style_sheet(ws)
     wb.save(path)
 

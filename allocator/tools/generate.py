@@ -44,6 +44,7 @@ import click
 import numpy as np
 import pandas as pd
 
+from allocator.core.outfolder import check_folder, write_folder
 from allocator.input.network import Network
 
 #: the lower and upper end of the number of host regions an industry's requirement needs
@@ -565,20 +566,26 @@ max_industries = {self.max_industries}
 '''
 
 
-def generate(regions: int, industries: int, seed: int, folder: str | Path) -> Path:
-    """Write a synthetic instance folder; returns its path. Same arguments, same bytes."""
-    gen = _Generator(regions, industries, seed)
-    tables = gen.run()
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "instance.toml").write_text(gen.toml(), encoding="utf-8", newline="\n")
-    for name, df in tables.items():
-        with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh, lineterminator="\n")
-            writer.writerow(list(df.columns))
-            for row in df.itertuples(index=False):
-                writer.writerow([_fmt(None if _blank(v) else v) for v in row])
-    return out
+def generate(regions: int, industries: int, seed: int, folder: str | Path, *,
+             force: bool = False) -> Path:
+    """Write a synthetic instance folder; returns its path. Same arguments, same bytes.
+    Written only where allocator may write (:mod:`allocator.core.outfolder`): a new or empty
+    folder, one allocator wrote (replaced atomically), or with ``force`` allocator's files
+    into another."""
+    check_folder(folder, force=force)  # before the work
+
+    def write(out: Path) -> None:
+        gen = _Generator(regions, industries, seed)
+        tables = gen.run()
+        (out / "instance.toml").write_text(gen.toml(), encoding="utf-8", newline="\n")
+        for name, df in tables.items():
+            with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(list(df.columns))
+                for row in df.itertuples(index=False):
+                    writer.writerow([_fmt(None if _blank(v) else v) for v in row])
+
+    return write_folder(folder, write, force=force)
 
 
 def _blank(value: object) -> bool:

@@ -31,12 +31,12 @@ nothing is lost on the way. Every problem in the file is reported with its line 
 from __future__ import annotations
 
 import math
-import shutil
-import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from allocator.core.errors import InputError, Problem
+from allocator.core.outfolder import write_folder
 
 INDUSTRY = "goods"
 #: families of the default formulation that have nothing to say about warehouse location
@@ -172,24 +172,13 @@ def _plain(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def write_instance(problem: CapProblem, folder: str | Path) -> Path:
-    """Write ``problem`` as an instance folder (atomically: a temporary folder renamed into
-    place). The folder must not exist, or be empty."""
-    target = Path(folder).resolve()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise InputError([Problem(str(folder), "already exists and is not empty: choose "
-                                  "another output folder or remove it")])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        _write_files(problem, tmp)
-        if target.exists():
-            target.rmdir()
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+def write_instance(problem: CapProblem, folder: str | Path, *, force: bool = False,
+                   reading: Iterable[str | Path] = ()) -> Path:
+    """Write ``problem`` as an instance folder, atomically and only where allocator may write
+    (:mod:`allocator.core.outfolder`: a new or empty folder, one allocator wrote, or with
+    ``force`` allocator's files into another; ``reading``: the file read)."""
+    return write_folder(folder, lambda tmp: _write_files(problem, tmp), force=force,
+                        reading=reading)
 
 
 def _ids(prefix: str, count: int) -> list[str]:
