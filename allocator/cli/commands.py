@@ -18,6 +18,7 @@ import click
 
 from allocator.cli.common import (
     allow_families_option,
+    command_line,
     force_option,
     guard,
     instance_options,
@@ -139,6 +140,7 @@ def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | No
     click.echo(render(ev))
     written = None
     if output is not None and ev.result.outcome.has_solution:
+        ev.result.summary["command"] = command_line()
         written = write_results(ev.result, output, force=force)
         click.echo(f"\nResults written to {written}")
     if optimum is not None and written is not None:

@@ -5,6 +5,8 @@ only when allowed), and comma-separated name lists."""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -19,6 +21,13 @@ from allocator.core.outfolder import OutputRefusedError
 from allocator.input.overrides import parse_overrides
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
+
+
+def command_line() -> dict[str, str]:
+    """The command as typed (``allocator`` and its arguments, quoted for a shell) and the
+    folder it was typed in: recorded in ``summary.json`` so that "How to reproduce" in the
+    report is a line to copy."""
+    return {"line": shlex.join(["allocator", *sys.argv[1:]]), "cwd": os.getcwd()}
 
 
 def guard(fn: Callable[..., int | None]) -> Callable[..., None]:

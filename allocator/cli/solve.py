@@ -10,6 +10,7 @@ import click
 
 from allocator.cli.common import (
     INSTANCE,
+    command_line,
     force_option,
     guard,
     instance_options,
@@ -153,6 +154,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
         record_files([log_file])
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
+        result.summary["command"] = command_line()
         path = write_results(result, output, force=force)
         click.echo(f"\nResults written to {path}")
     return result.exit_code

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from allocator.cli.common import force_option, guard, instance_options, read_options
+from allocator.cli.common import command_line, force_option, guard, instance_options, read_options
 from allocator.core.errors import OptionError
 
 
@@ -63,6 +63,7 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
         raise click.UsageError(str(exc)) from exc
     click.echo(render(value, inst.money))
     if rp_output is not None and value.rp_result.outcome.has_solution:
+        value.rp_result.summary["command"] = command_line()
         click.echo(f"\nThe stochastic plan (RP) written to "
                    f"{write_results(value.rp_result, rp_output, force=force)}")
     if output is not None:

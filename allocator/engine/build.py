@@ -14,7 +14,10 @@ The engine owns the shared decisions and closes the shared accumulators:
   brownfield sites (their setup is paid);
 * `capacity_total[i]` $Q_i = \sum_r q_{ir}$ and `capacity_surplus[i]`
   $Q_i - D_i - \sum_{(i,d) \in L} a_{id} Q_d$: national capacity beyond final demand $D_i$
-  plus what downstream industries use (chain ratio $a_{id}$);
+  plus what downstream industries use (chain ratio $a_{id}$), a variable defined by the row
+  `capacity_surplus_definition[i]`, the one row whose right-hand side is $D_i$: one more unit
+  of demand moves that row alone, so its dual is the price of demand (with the fixed hosting
+  of a plan, :mod:`allocator.analysis.shadow`), whatever the families do with the surplus;
 * `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
   capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
 * `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add;
@@ -72,9 +75,12 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("industries", "set", "I", "", "", "industries (industries.csv)"),
     Symbol("capacity_total", "expression", r"Q_i", "industries", CAPACITY,
            "national capacity of an industry", r"Q_i = \sum_{r:(i,r)\in S} q_{ir}"),
-    Symbol("capacity_surplus", "expression", r"\mathrm{surplus}_i", "industries", CAPACITY,
-           "national capacity beyond final demand plus downstream use",
-           r"Q_i - D_i - \sum_{(i,d)\in L} a_{id} Q_d"),
+    Symbol("capacity_surplus", "variable", r"\mathrm{surplus}_i", "industries", CAPACITY,
+           "national capacity beyond final demand plus downstream use"),
+    Symbol("capacity_surplus_definition", "constraint", "", "industries", CAPACITY,
+           "the surplus is national capacity less final demand and downstream use (the one "
+           "row whose right-hand side is the final demand D_i)",
+           r"Q_i - \sum_{(i,d)\in L} a_{id} Q_d - \mathrm{surplus}_i = D_i"),
     Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", CAPACITY,
            "what all families ship out of a site (to downstream industries, to markets) is at "
            "most its capacity", r"\sum_{f} \mathrm{out}^{f}_{ir} \le q_{ir}"),
@@ -143,7 +149,7 @@ class BuiltModel:
 
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
-                 "unit: people, money, capacity, input units)", "penalty per unit",
+                 "unit: talent, money, capacity, input units)", "money per unit of shortfall",
                  default_weight=1e6)
 
 
@@ -350,10 +356,12 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -
     demand = instance.final_demand
     downstream = {i: list(zip(g["downstream"], g["ratio"], strict=True))
                   for i, g in chain.groupby("upstream", sort=False)}
-    m.capacity_surplus = pyo.Expression(
+    m.capacity_surplus = pyo.Var(m.industries)
+    m.capacity_surplus_definition = pyo.Constraint(
         m.industries,
-        rule=lambda m, i: m.capacity_total[i] - float(demand[i])
-        - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ())))
+        rule=lambda m, i: m.capacity_total[i]
+        - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ()))
+        - m.capacity_surplus[i] == float(demand[i]))
 
 
 def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Registry

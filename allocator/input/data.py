@@ -19,7 +19,7 @@ import pandas as pd
 
 from allocator.core.family import Family
 from allocator.core.schema import MARKETS, TableSpec
-from allocator.core.tables import CAPACITY
+from allocator.core.tables import CAPACITY, TALENT_UNIT
 from allocator.input.network import Network
 from allocator.input.read import read_instance
 from allocator.input.settings import ENGINE_SECTIONS
@@ -98,6 +98,11 @@ class Instance:
     @property
     def money(self) -> str:
         return self.settings["units"]["money"]
+
+    @property
+    def talent_unit(self) -> str:
+        """The unit talent is counted in ([units] talent, e.g. "thousand people")."""
+        return str(self.settings["units"][TALENT_UNIT])
 
     # ----------------------------------------------------------------- derived data
     def capacity_unit(self, industry: str) -> str:

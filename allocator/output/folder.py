@@ -12,6 +12,7 @@ import numpy as np
 
 from allocator.core.outfolder import write_folder
 from allocator.engine.results import Result
+from allocator.output.numbers import tidy_tables
 from allocator.output.workbook import write_results_workbook
 
 
@@ -20,15 +21,16 @@ def write_results(result: Result, folder: str | Path, *, force: bool = False) ->
     allocator wrote is replaced atomically (the new one written beside it, then swapped in);
     any other non-empty folder is refused unless ``force``, and even then only allocator's
     files are written (:mod:`allocator.core.outfolder`). A folder holding the instance is
-    refused."""
+    refused. Numbers are written to 6 decimals (:mod:`allocator.output.numbers`)."""
+    tables = tidy_tables(result.tables)
 
     def write(tmp: Path) -> None:
-        for name, df in result.tables.items():
+        for name, df in tables.items():
             df.to_csv(tmp / f"{name}.csv", index=False)
         with open(tmp / "summary.json", "w", encoding="utf-8") as fh:
             json.dump(result.summary, fh, indent=2, default=_json_default)
             fh.write("\n")
-        write_results_workbook(result.tables, result.summary, tmp / "results.xlsx")
+        write_results_workbook(tables, result.summary, tmp / "results.xlsx")
 
     return write_folder(folder, write, force=force, reading=[result.built.instance.path])
 

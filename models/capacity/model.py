@@ -114,9 +114,14 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "used": [pyo.value(ctx.capacity_surplus[i]) + float(demand[i]) for i in ids],
         "available": [float(demand[i]) for i in ids],
         "unit": [inst.capacity_unit(i) for i in ids],
-        # where markets.csv locates the demand, the national demand is their sum: the
-        # markets family's rows carry the price (this row and theirs move together)
-        "constraint": ["" if i in located else con[i].name for i in ids],
+        "constraint": [con[i].name for i in ids],
+        "sense": "at least",
+        # one more unit of demand moves the row defining the surplus (its right-hand side
+        # is D_i); where markets.csv locates the demand, the national demand is their sum:
+        # the markets family's rows carry the price (each market moves it too)
+        "price_rows": ["" if i in located else ctx.surplus_definition[i].name for i in ids],
+        "note": ["priced on each market's row (markets.csv): one more unit of demand is "
+                 "in one market" if i in located else "" for i in ids],
     })}
 def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
     """capacity_covers_requirement[i] is industry i's demand: its industries.csv row, or its
