@@ -20,6 +20,7 @@ import pandas as pd
 from allocator.core.family import Family
 from allocator.core.schema import TableSpec
 from allocator.input.network import Network
+from allocator.input.overrides import Overrides
 from allocator.input.read import read_instance
 from allocator.input.settings import ENGINE_SECTIONS
 from allocator.input.validation import RawInstance
@@ -51,6 +52,9 @@ class Instance:
     hashes: dict[str, str] = field(default_factory=dict)
     #: every family the instance knew of, by name, including those switched off
     known_families: dict[str, Family] = field(default_factory=dict)
+    #: what was changed in memory as the files were read (a sweep case, ``--set``); the
+    #: files and their hashes are the instance's own
+    overrides: Overrides = field(default_factory=Overrides)
 
     # ----------------------------------------------------------------- basic access
     def table(self, name: str) -> pd.DataFrame:
@@ -221,13 +225,16 @@ def load_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    overrides: Overrides | None = None,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
-    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``).
+    files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
+    ``overrides`` are changes made in memory as it is read (:mod:`allocator.input.overrides`).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
-    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables)
+    raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
+                        overrides=overrides)
     return from_raw(raw)
 
 
@@ -260,6 +267,7 @@ def from_raw(raw: RawInstance) -> Instance:
         files=raw.files,
         hashes=raw.hashes,
         known_families=raw.known,
+        overrides=raw.overrides,
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from allocator.core.family import Family
+from allocator.input.overrides import Overrides
 from allocator.input.validation import RawInstance, Reader
 from allocator.input.workbook import WorkbookReader
 
@@ -17,6 +18,7 @@ def read_instance(
     extra_families: Iterable[str | Path | Family] = (),
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
+    overrides: Overrides | None = None,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
@@ -24,6 +26,8 @@ def read_instance(
     after those listed in ``instance.toml``; ``without`` switches families off by name.
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
+    ``overrides`` are applied in memory as the instance is read, before any rule is checked
+    (:mod:`allocator.input.overrides`; check them first with :meth:`Overrides.check`).
     Raises :class:`InputError` with every problem found.
     """
     path = Path(path)
@@ -32,4 +36,6 @@ def read_instance(
     else:
         reader = Reader(path)
     reader.table_paths = dict(tables or {})
+    if overrides is not None:
+        reader.overrides = overrides
     return reader.run(list(extra_families), list(without))

@@ -37,6 +37,7 @@ from allocator.input.families import (
     default_families,
     load_family_file,
 )
+from allocator.input.overrides import Overrides
 from allocator.input.scenarios import check_shocks
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
 
@@ -60,6 +61,8 @@ class RawInstance:
     text: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: every family the instance knew of, switched off or not (by name)
     known: dict[str, Family] = field(default_factory=dict)
+    #: the overrides applied in memory while reading (:mod:`allocator.input.overrides`)
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 class Reader:
@@ -75,6 +78,10 @@ class Reader:
         self.known_families: dict[str, Family] = {}
         #: table -> path given on the command line (--table), over instance.toml [tables]
         self.table_paths: dict[str, str] = {}
+        #: changes made in memory (:mod:`allocator.input.overrides`): settings once
+        #: instance.toml is read, columns once every table is parsed; every rule then runs
+        #: on the changed data
+        self.overrides = Overrides()
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -91,6 +98,7 @@ class Reader:
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
         self._check_path()
         settings = self._read_toml()
+        self.overrides.apply_settings(settings)
         families = self._families(settings, extra, without)
         # tables and columns of every known family, switched off or not, are valid input
         schema = self._schema(list(self.known_families.values()))
@@ -116,7 +124,7 @@ class Reader:
         if self.problems:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
-                           self.hashes, self.text, dict(self.known_families))
+                           self.hashes, self.text, dict(self.known_families), self.overrides)
 
     def _check_path(self) -> None:
         if not self.path.is_dir():
@@ -283,6 +291,12 @@ class Reader:
             typed = self._parse(df, spec, file)
             if typed is not None:
                 tables[spec.name] = typed
+        problems, changed = self.overrides.apply_tables(tables, self.file_of)
+        self.problems.extend(problems)
+        for name in changed:  # the cell rules again, on the changed values
+            unread = pd.DataFrame(False, index=tables[name].index,
+                                  columns=[c.name for c in schema[name].columns])
+            self._check_cells(tables[name], schema[name], self.file_of(name), unread)
         for spec in schema.values():
             for other in spec.needs:
                 if spec.name in tables and other not in tables and other in schema:
