@@ -235,7 +235,10 @@ def _summary(result: Result) -> dict[str, Any]:
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
                      "files": dict(sorted(inst.hashes.items())),
                      # the file each table was read from ([tables], --table NAME=PATH)
-                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"}},
+                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"},
+                     # changes made in memory as it was read (allocator.input.overrides)
+                     **({"overrides": inst.overrides.to_dict()} if not inst.overrides.empty
+                        else {})},
         "status": outcome.status,
         "termination": outcome.termination,
         "objective": outcome.objective,
@@ -253,6 +256,8 @@ def _summary(result: Result) -> dict[str, Any]:
                       "source": s.family.source or "allocator.models"}
                      for s in inst.families],
         "weights": built.weights,
+        # objective terms held at most a limit (objective_term_bounds), e.g. by a frontier
+        **({"term_bounds": built.term_bounds} if built.term_bounds else {}),
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
                     "families": inst.family_options},

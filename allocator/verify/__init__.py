@@ -49,6 +49,7 @@ from allocator.verify.data import (
     InstanceData,
     ReadError,
     ResultsData,
+    apply_overrides,
     read_instance,
     read_results,
 )
@@ -74,6 +75,7 @@ def verify(instance: str | Path, results: str | Path,
     data = read_instance(instance, extra_tables)
     report.instance = data.path
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    report.notes.extend(apply_overrides(data, summary))  # a sweep case's what-if
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
@@ -112,6 +114,8 @@ def verify(instance: str | Path, results: str | Path,
     if stochastic:
         scenarios.check(run, [f for f in active if f["name"] in second],
                         lambda name: _options(name, summary, toml, report, True))
+    if summary.get("term_bounds"):
+        rules.term_bounds(Check(run, ENGINE, {}), summary["term_bounds"])
     _shortfalls(run)
     _objective(run, active, toml)
     report.rows = run.rows

@@ -113,6 +113,20 @@ def engine(c: Check) -> None:
 
 
 # --------------------------------------------------------------------------- capacity
+def term_bounds(c: Check, bounds: dict[str, float]) -> None:
+    """$\\mathrm{term}_t \\le \\varepsilon_t$ for every bounded term (``summary.json``
+    ``term_bounds``: a frontier point, a sweep case's ``bound``), on the term as the
+    families' rules recomputed it (before weighting). A bounded term that no rule
+    recomputed is a violation: the bound could not be checked."""
+    for term, limit in bounds.items():
+        recomputed = c.recomputed(term)
+        if recomputed is None:
+            c.violation(f"objective_term_bounds[{term}]", term, float("nan"),
+                        "the term has a bound but no rule recomputed it")
+            continue
+        c.at_most(f"objective_term_bounds[{term}]", recomputed, float(limit))
+
+
 def capacity(c: Check) -> None:
     """$q \\le \\overline{Q} x$; $q \\ge m x$ on greenfield sites with $m > 0$;
     $Q_i \\ge D_i + \\sum_d a_{id} Q_d$; term investment $= \\sum \\mathrm{inv}_{ir}$."""
