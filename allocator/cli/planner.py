@@ -28,9 +28,22 @@ def report(results: Path, output: Path | None, against: Path | None,
     """Write a self-contained HTML report of the results folder RESULTS (what `allocator
     solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
     resources with shadow prices, and how to reproduce. It opens offline and can be
-    forwarded as one file. Exit 2 when RESULTS is not a results folder."""
-    from allocator.output.report import write_report
+    forwarded as one file. Exit 2 when RESULTS is not a results folder.
 
+    On a sweep folder (allocator sweep, allocator frontier): the cases, the frontier and the
+    plans that change along it, each lever's cost as a curve, the objective by term of each
+    case, and the hosting that holds in every case against what flips."""
+    from allocator.output.report import write_report
+    from allocator.output.report_sweep import is_sweep, write_sweep_report
+
+    if is_sweep(results):
+        if against is not None or instance is not None:
+            raise click.BadParameter("a sweep's report compares its own cases; --against and "
+                                     "--instance are for a results folder (e.g. a case's: "
+                                     f"{results}/cases/NAME)", param_hint="--against")
+        page, charts = write_sweep_report(results, output)
+        click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
+        return 0
     page, charts = write_report(results, output, against=against, instance=instance)
     click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
     return 0

@@ -9,15 +9,24 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
-from allocator.engine.results import Result
 from allocator.output.workbook import write_results_workbook
 
 
-def write_results(result: Result, folder: str | Path) -> Path:
+class ResultTables(Protocol):
+    """What a results folder holds: the tables and ``summary.json``'s content. A
+    :class:`~allocator.engine.results.Result` is one; so is a sweep case's
+    :class:`~allocator.analysis.case.CaseResult`, handed back by the worker that solved it."""
+
+    tables: dict[str, pd.DataFrame]
+    summary: dict[str, Any]
+
+
+def write_results(result: ResultTables, folder: str | Path) -> Path:
     """Write every table and ``summary.json`` to ``folder`` atomically (temporary folder,
     then rename). An existing folder is replaced only once the new one is complete."""
     target = Path(folder).resolve()
