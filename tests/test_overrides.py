@@ -213,10 +213,10 @@ def test_grid_cases_and_named_cases_with_the_base(tmp_path):
     """)
     spec = read_sweep(path)
     assert [c.name for c in spec.cases] == [
-        "objective.site_excess=50, without=none",
-        "objective.site_excess=50, without=resilience+funding",
-        "objective.site_excess=200, without=none",
-        "objective.site_excess=200, without=resilience+funding",
+        "site_excess=50, without=none",
+        "site_excess=50, without=resilience+funding",
+        "site_excess=200, without=none",
+        "site_excess=200, without=resilience+funding",
         "Chip talent +20%"]
     assert [c.slug for c in spec.cases][-1] == "chip-talent-20"
     second, named = spec.cases[1].overrides, spec.cases[-1].overrides

@@ -16,7 +16,7 @@
 
 The overrides of a case (:mod:`allocator.input.overrides`) are the base's, then the grid
 combination's or the named case's. A grid case is named by its values
-(``objective.site_excess=50, without=resilience``). :func:`load_cases` reads the instance
+(``site_excess=50, without=resilience``). :func:`load_cases` reads the instance
 once as it is and once per case with the case's overrides applied, and reports every
 problem of every case at once, each named by the sweep file and the case.
 """
@@ -110,9 +110,13 @@ def read_sweep(path: str | Path) -> SweepFile:
                 values)
             continue
         axes[key] = values
+    # a grid case is named by its values, each under the last part of its key
+    # ("objective.site_excess" -> site_excess) unless two axes end alike
+    tails = [k.rsplit(".", 1)[-1] for k in axes]
+    short = {k: t if tails.count(t) == 1 else k for k, t in zip(axes, tails, strict=True)}
     for combo in itertools.product(*axes.values()):
         chosen = dict(zip(axes, combo, strict=True))
-        name = ", ".join(f"{k}={_label(v)}" for k, v in chosen.items())
+        name = ", ".join(f"{short[k]}={_label(v)}" for k, v in chosen.items())
         overrides, found = parse_overrides({**chosen, **fixed}, f"{origin}, [grid] {name}")
         problems += found
         cases.append(Case(name, base.merged(overrides)))
