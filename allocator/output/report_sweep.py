@@ -41,7 +41,7 @@ class SweepData:
     folder: Path
     marker: dict[str, Any]
     table: pd.DataFrame
-    #: per case name: its allocation.csv (cases with a plan only)
+    #: per case name: its allocation.csv (cases with a plan only; not a frontier's anchor)
     allocations: dict[str, pd.DataFrame] = field(default_factory=dict)
     money: str = "money"
 
@@ -74,6 +74,8 @@ def read_sweep_folder(folder: str | Path) -> SweepData:
     data = SweepData(folder, marker, table)
     for row in table.itertuples(index=False):
         path = getattr(row, "folder", None)
+        if getattr(row, "role", None) == "anchor":
+            continue  # a frontier's anchor minimizes one term alone: not a plan to weigh
         if not isinstance(path, str) or not (folder / path / "allocation.csv").is_file():
             continue
         summary = json.loads((folder / path / "summary.json").read_text(encoding="utf-8"))
@@ -185,7 +187,9 @@ def overview(data: SweepData) -> Section:
     sec.blocks.append(Table(
         "Cases", ["case", "overrides", "status", f"objective ({data.money})", "gap", "seconds",
                   "folder"],
-        [[str(r["case"]), str(r["overrides"]), str(r["status"]), fmt(r.get("objective")),
+        [[str(r["case"]) + (f" ({r['role']})" if isinstance(r.get("role"), str)
+                            and r["role"] == "anchor" else ""),
+          str(r["overrides"]), str(r["status"]), fmt(r.get("objective")),
           "" if _blank(r.get("gap")) else f"{r['gap']:.3%}", fmt(r.get("seconds"), 1),
           "" if _blank(r.get("folder")) else str(r["folder"])]
          for r in t.to_dict("records")],
@@ -321,10 +325,12 @@ def robust_section(data: SweepData) -> Section | None:
     n = matrix.shape[1]
     robust, flipping = robust_and_flipping(matrix)
     sec = Section("robust", "Robust choices and what flips")
+    anchors = " (a frontier's anchor, which minimizes one term alone, is left out)" \
+        if data.kind == "frontier" else ""
     sec.blocks.append(
-        f"Across the {n} cases with a plan, {len(robust)} (industry, region) pairs host in "
-        f"every case: choices that hold whatever the what-if. {len(flipping)} pairs host in "
-        "some cases only: they depend on the overrides.")
+        f"Across the {n} cases with a plan{anchors}, {len(robust)} (industry, region) pairs "
+        f"host in every case: choices that hold whatever the what-if. {len(flipping)} pairs "
+        "host in some cases only: they depend on the overrides.")
     sec.blocks.append(Table(
         "Hosting in every case", ["industry", "regions"],
         [[str(i), ", ".join(g["region"])] for i, g in robust.groupby("industry", sort=True)]))
@@ -340,10 +346,13 @@ def robust_section(data: SweepData) -> Section | None:
 
 
 def _share_chart(matrix: pd.DataFrame) -> Figure:
-    share = matrix.mean(axis=1).unstack("region").fillna(0.0)
+    share = matrix.mean(axis=1).unstack("region")  # blank: the pair hosts in no case
     fig, ax = plt.subplots(figsize=(max(6.0, 0.4 * share.shape[1] + 3),
                                     max(2.5, 0.35 * share.shape[0] + 1.6)), dpi=DPI)
-    im = ax.imshow(share.to_numpy(), cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
+    cmap = plt.get_cmap("RdYlGn").copy()
+    cmap.set_bad("#f0f3f7")
+    im = ax.imshow(np.ma.masked_invalid(share.to_numpy(dtype=float)), cmap=cmap, vmin=0,
+                   vmax=1, aspect="auto")
     ax.set_xticks(range(share.shape[1]), list(share.columns), rotation=60, ha="right",
                   fontsize=8)
     ax.set_yticks(range(share.shape[0]), list(share.index), fontsize=8)
@@ -351,8 +360,8 @@ def _share_chart(matrix: pd.DataFrame) -> Figure:
     bar.set_label("share of cases in which the pair hosts", fontsize=8)
     fig.tight_layout()
     return Figure("robust", "How often each pair hosts", png(fig),
-                  "Green: hosts in every case (robust); red: in few; in between: it flips. "
-                  "Regions that host nothing in any case are left out.")
+                  "Green: hosts in every case (robust); red: in few; in between: it flips; "
+                  "grey: in no case. Regions that host nothing in any case are left out.")
 
 
 def _few(names: list[str], most: int = 6) -> str:
