@@ -8,7 +8,13 @@ functions), and checked at run time by importing every module in a fresh interpr
 * no import inside a function, except of the heavy optional dependencies listed below;
 * no module imports another module's private (``_underscore``) name;
 * the engine, the input and the analysis layers name no family: families are found through
-  the default list (``allocator.models``) and reached through the hooks of the contract.
+  the default list (``allocator.models``) and reached through the hooks of the contract;
+* neither does the checker (``allocator/verify``): a family's rules are its own
+  ``verify.py``, which imports nothing of the model.
+
+A family's folder holds files of three layers (:func:`layer`): ``model.py`` is the models
+layer, ``verify.py`` the checker's, ``report.py`` the output layer's; each is held to its
+layer's imports like any other module.
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 #: the layers, bottom first: a module may import its own layer and those below it
 LAYERS = ["core", "models", "input", "engine", "analysis", "output", "cli"]
 #: beside the layers: a tool may use every layer below the command line; the checker reads
-#: instances and results through the input layer only (it must not reach Pyomo or HiGHS)
+#: instances and results through the input layer only (it must not reach Pyomo or HiGHS),
+#: and the families' rules through ``allocator.models`` (a family's verify.py, by name)
 BESIDE = {"tools": "output", "verify": "input"}
+#: the layer of each file in a family's folder (``models/<family>/<file>.py``)
+FAMILY_FILES = {"model": "models", "verify": "verify", "report": "output"}
 #: imports allowed inside a function: in a command (``allocator.cli``), the modules that
 #: run it, imported when the command runs, so that ``allocator verify`` never loads Pyomo or
 #: HiGHS and ``allocator --help`` answers at once
@@ -51,8 +60,12 @@ MODULES = _modules()
 
 
 def layer(module: str) -> str:
-    """The layer of ``allocator.<layer>....``; ``api`` for the package itself."""
+    """The layer of ``allocator.<layer>....``; ``api`` for the package itself. A file in a
+    family's folder, ``allocator.models.<family>.<file>``, is in the layer of its name
+    (:data:`FAMILY_FILES`; the folder's ``__init__`` is the models layer)."""
     parts = module.split(".")
+    if len(parts) == 4 and parts[1] == "models":
+        return FAMILY_FILES[parts[3]]
     return parts[1] if len(parts) > 1 and parts[1] != "__main__" else "api"
 
 
@@ -121,7 +134,22 @@ def graph() -> dict[str, set[str]]:
 
 def test_every_module_is_in_a_layer() -> None:
     known = set(LAYERS) | set(BESIDE) | {"api"}
+    stray = [m for m in MODULES if m.count(".") == 3 and m.startswith("allocator.models.")
+             and m.rsplit(".", 1)[1] not in FAMILY_FILES]
+    assert stray == [], f"files of a family folder other than {sorted(FAMILY_FILES)}"
     assert {layer(m) for m in MODULES} <= known
+
+
+def test_a_family_folder_maps_its_files_to_their_layers() -> None:
+    assert layer("allocator.models.talent.model") == "models"
+    assert layer("allocator.models.talent.verify") == "verify"
+    assert layer("allocator.models.talent.report") == "output"
+    assert layer("allocator.models.talent") == "models"
+    assert layer("allocator.models") == "models"
+    # every built-in family has its model and its rules for allocator verify
+    for name in _family_names():
+        assert f"allocator.models.{name}.model" in MODULES
+        assert f"allocator.models.{name}.verify" in MODULES
 
 
 def test_no_import_cycle() -> None:
@@ -206,6 +234,52 @@ def _family_names() -> list[str]:
     import allocator.models
 
     return [f.name for f in allocator.models.default_families()]
+
+
+def test_the_checker_shares_no_code_with_the_models() -> None:
+    """The checker (``allocator/verify`` and every family's ``verify.py``) is a second
+    statement of the formulation: it imports no family's ``model.py`` (nor Pyomo or HiGHS),
+    and a family's ``model.py`` imports no checker. (tests/test_verify.py imports them in a
+    fresh interpreter and looks at what was loaded.)"""
+    found = []
+    for module, path in MODULES.items():
+        for target, _, line, _ in imports(module):
+            where = f"{path.relative_to(ROOT)}:{line} imports {target}"
+            if layer(module) == "verify" and (
+                    target.split(".")[0] in ("pyomo", "highspy")
+                    or (target.startswith("allocator.models.") and layer(target) != "verify")):
+                found.append(where)
+            if layer(module) == "models" and (target == "allocator.verify"
+                                              or target.startswith("allocator.verify.")
+                                              or layer(target) == "verify"):
+                found.append(where)
+    assert found == []
+
+
+#: words the checker uses that happen to be family names too: the shared decision
+#: ``capacity`` (q, a column of allocation.csv and a unit) and markets.csv, a core table
+CORE_WORDS = {"capacity", "markets"}
+
+
+def test_the_checker_names_no_family() -> None:
+    """What remains in ``allocator/verify`` (the engine's rules, reading, scenarios) names
+    no built-in family: no string literal equal to a family name (other than
+    :data:`CORE_WORDS`), no ``allocator.models.<family>`` import. A family's rules, option
+    defaults, weights and columns are in its own ``verify.py``."""
+    families = set(_family_names()) - CORE_WORDS
+    assert set(_family_names()) >= CORE_WORDS  # else the exception is stale
+    found = []
+    for module, path in MODULES.items():
+        if not module.startswith("allocator.verify"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and node.value in families:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+        for target, _, line, _ in imports(module):
+            if target.startswith("allocator.models."):
+                found.append(f"{path.relative_to(ROOT)}:{line} imports {target}")
+    assert found == []
 
 
 @pytest.mark.parametrize("where", ["input", "engine", "analysis"])

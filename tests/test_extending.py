@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,9 @@ import pytest
 from support import hosted, verified
 
 import allocator
+from allocator.input.families import load_family_file
+from allocator.output.report import write_report
+from allocator.output.terminal import render_summary
 from allocator.verify import verify
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "examples" / "max_fabs_per_group.py"
@@ -54,10 +58,10 @@ def test_the_family_joins_from_the_api(tiny):
                                  extra_families=[EXAMPLE])
     assert r.objective == pytest.approx(13.0)
     assert hosted(r) == {("ic_fab", "A"), ("ic_fab", "B"), ("ic_fab", "D")}
-    verified(folder, r)  # the family's own check= restates the rule for allocator verify
+    verified(folder, r)  # the family's own verify_rules restate the rule for allocator verify
 
 
-def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path):
+def test_verify_runs_the_familys_verify_rules_and_catches_a_broken_rule(tiny, tmp_path):
     # Move D's fab to C: g1 then has three fabs (A, B, C) against a limit of two.
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
@@ -69,7 +73,7 @@ def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path)
     alloc.reset_index().to_csv(out / "allocation.csv", index=False)
     report = verify(folder, out)
     assert not report.ok
-    assert report.checked["max_fabs_per_group"].startswith("its own check")
+    assert report.checked["max_fabs_per_group"].startswith("its own verify_rules")
     broken = [(v.family, v.constraint, v.index, v.amount) for v in report.violations]
     assert broken == [("max_fabs_per_group", "max_fabs_per_group_limit", "g1", 1.0)]
     # investment 1 + 2 + 3 = 6 instead of 13: the written objective no longer matches
@@ -77,9 +81,39 @@ def test_verify_uses_the_familys_check_and_catches_a_broken_rule(tiny, tmp_path)
     assert not report.objective_agrees
 
 
-def test_a_family_without_a_check_is_not_verified(tiny, tmp_path):
+def test_the_family_brings_its_result_rows_report_section_and_summary_line(tiny, tmp_path):
+    """From the same one file: its rows of the results (report_rows: fabs_per_group.csv),
+    a line after the solve and a section of the HTML report (report_parts)."""
+    folder = make(tiny)
+    r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
+                                 extra_families=[EXAMPLE])
+    # the optimum hosts A, B (g1) and D (g2); the limit is the default 2
+    assert r.tables["fabs_per_group"].to_dict("records") == [
+        {"group": "g1", "industry": "ic_fab", "hosts": 2, "limit": 2},
+        {"group": "g2", "industry": "ic_fab", "hosts": 1, "limit": 2}]
+    assert ("Fab hosts per province group (fabs_per_group.csv): g1 2 of at most 2, g2 1 of "
+            "at most 2") in render_summary(r).splitlines()
+    out = allocator.write_results(r, tmp_path / "out")
+    assert (out / "fabs_per_group.csv").is_file()
+    # the report adds a researcher's section only for a family it is given (it runs no
+    # family file by itself); placed after Duplication, as the family asks
+    page, _ = write_report(out, tmp_path / "with.html", families=[load_family_file(EXAMPLE)])
+    html = page.read_text()
+    assert '<h2>Fabs per province group</h2>' in html
+    assert (html.index("<h2>Duplication</h2>") < html.index("<h2>Fabs per province group</h2>")
+            < html.index("<h2>How to reproduce this result</h2>"))
+    page, _ = write_report(out, tmp_path / "without.html")
+    assert "Fabs per province group" not in page.read_text()
+    done = subprocess.run([sys.executable, "-m", "allocator", "report", str(out), "-o",
+                           str(tmp_path / "cli.html"), "--family", str(EXAMPLE)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "<h2>Fabs per province group</h2>" in (tmp_path / "cli.html").read_text()
+
+
+def test_a_family_without_verify_rules_is_not_verified(tiny, tmp_path):
     unchecked = tmp_path / "unchecked.py"
-    unchecked.write_text(EXAMPLE.read_text().replace("    check=check,\n", ""))
+    unchecked.write_text(EXAMPLE.read_text().replace("    verify_rules=verify_rules,\n", ""))
     folder = make(tiny)
     r = allocator.solve_instance(folder, families=["capacity", "max_fabs_per_group"],
                                  extra_families=[unchecked])
@@ -100,6 +134,39 @@ def test_the_family_joins_from_instance_toml_with_its_options(tiny):
     assert "capacity + max_fabs_per_group" in r.outcome.message
 
 
+def test_the_familys_presolve_check_answers_before_any_solve(tiny):
+    # limit = 1: at most one fab per group. The largest site of g1 (A, B, C: 10 each) and of
+    # g2 (D: 10) build 20 < demand 30, so the family's pre-solve check proves that no plan
+    # exists: allocator solve skips HiGHS and exits 4 with the family's sentence.
+    sentence = ("ic_fab: needs at least 30 unit, but with at most 1 host region per group "
+                "(instance.toml [max_fabs_per_group] limit) its sites can build at most 20")
+    toml = '[families]\nextra = ["max_fabs.py"]\n[max_fabs_per_group]\nlimit = 1\n'
+
+    def solve(family_file: str) -> tuple[subprocess.CompletedProcess, dict]:
+        folder = make(tiny, toml)
+        (folder / "max_fabs.py").write_text(family_file)
+        out = folder / "out"
+        done = subprocess.run(
+            [sys.executable, "-m", "allocator", "solve", str(folder), "--without",
+             "duplication", "--without", "duplication_neighbors", "-o", str(out)],
+            capture_output=True, text=True, check=False)
+        return done, json.loads((out / "summary.json").read_text())
+
+    done, summary = solve(EXAMPLE.read_text())
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] == "pre-solve checks"
+    assert sentence in done.stdout
+    assert summary["explanation"]["checks"] == [{"family": "max_fabs_per_group",
+                                                 "message": sentence}]
+    # the same file without the hook: still no plan (HiGHS finds it infeasible), but nothing
+    # in allocator knew the family's reason before the solve
+    done, summary = solve(EXAMPLE.read_text().replace(
+        "    presolve_checks=presolve_checks,\n", ""))
+    assert done.returncode == 4, done.stdout + done.stderr
+    assert summary["termination"] != "pre-solve checks"
+    assert sentence not in done.stdout and summary["explanation"]["checks"] == []
+
+
 def test_the_family_joins_from_the_command_line(tiny):
     folder = make(tiny)
     out = subprocess.run(
@@ -112,7 +179,7 @@ def test_the_family_joins_from_the_command_line(tiny):
         [sys.executable, "-m", "allocator", "verify", str(folder), str(folder / "out")],
         capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "max_fabs_per_group" in checked.stdout and "its own check" in checked.stdout
+    assert "max_fabs_per_group" in checked.stdout and "its own verify_rules" in checked.stdout
     families = subprocess.run(
         [sys.executable, "-m", "allocator", "families", str(folder), "--family",
          str(EXAMPLE)], capture_output=True, text=True, check=True).stdout

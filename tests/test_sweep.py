@@ -49,7 +49,7 @@ def build(block, ctx):
 
 
 FAMILY = Family(name="slow", summary="sleeps while the model is built", math=__doc__,
-                build=build, check=lambda c: None,
+                build=build, verify_rules=lambda c: None,
                 options=(Option("seconds", float, 0.0, "seconds to sleep", ge=0),))
 '''
 #: 3 cases; site_excess weights that do not change the plan (15: A makes all 10 chips)

@@ -24,7 +24,7 @@ from support import write_instance
 
 import allocator
 from allocator.input.families import default_families
-from allocator.verify import rules, verify
+from allocator.verify import builtin_rules, verify
 
 TOML = """
 [objective]
@@ -357,11 +357,53 @@ def test_the_command_line_exits_5_on_a_violation_and_2_without_results(copy, sol
     assert done.returncode == 2 and "no summary.json" in done.stderr
 
 
+def test_every_family_verify_file_imports_without_pyomo_or_highs():
+    """Each built-in family's rules (models/<family>/verify.py) import, all in a fresh
+    interpreter, without loading Pyomo or HiGHS: the checker's independence holds for the
+    files the checker finds by name, not only for the run above."""
+    code = ("import importlib, json, sys\n"
+            "for name in sys.argv[1:]:\n"
+            "    importlib.import_module(f'allocator.models.{name}.verify').VERIFY\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith(\n"
+            "    ('pyomo', 'highspy', 'allocator.models.')))))\n")
+    names = [f.name for f in default_families()]
+    done = subprocess.run([sys.executable, "-c", code, *names], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    loaded = json.loads(done.stdout)
+    # every family's package and verify file; no Pyomo, no HiGHS, no family's model.py
+    assert loaded == sorted([*(f"allocator.models.{n}" for n in names),
+                             *(f"allocator.models.{n}.verify" for n in names)])
+
+
 def test_defaults_restated_by_the_checker_match_the_families():
-    """The checker's copy of the option defaults and term weights is the second statement;
-    when a family's default changes, this test says which copy to update."""
+    """The checker's copy of the option defaults, term weights and input columns (each
+    family's VERIFY in models/<family>/verify.py) is the second statement; when a family's
+    declaration changes, this test says which copy to update."""
     for fam in default_families():
-        assert fam.name in rules.RULES, f"verify has no rules for {fam.name}"
-        assert rules.DEFAULT_OPTIONS[fam.name] == {o.name: o.default for o in fam.options}
-        for term in fam.terms:
-            assert rules.DEFAULT_WEIGHTS[term.name] == term.default_weight
+        known = builtin_rules(fam.name)
+        assert known is not None and known.rules is not None, (
+            f"verify has no rules for {fam.name} (models/{fam.name}/verify.py, VERIFY)")
+        assert known.options == {o.name: o.default for o in fam.options}, fam.name
+        assert known.weights == {t.name: t.default_weight for t in fam.terms}, fam.name
+        assert known.columns == {table: {c.name: c.kind for c in specs}
+                                 for table, specs in fam.columns.items()}, fam.name
+        assert known.tables == {t.name: {c.name: c.kind for c in t.columns}
+                                for t in fam.tables}, fam.name
+
+
+def test_a_family_without_a_verify_file_is_not_checked(solved, tmp_path):
+    """A built-in family the checker finds no rules for (summary.json names one without
+    models/<family>/verify.py) is reported as not checked, never silently passed."""
+    out = tmp_path / "out"
+    shutil.copytree(solved[1], out)
+    summary = json.loads((out / "summary.json").read_text())
+    summary["families"].append({"name": "no_such_family", "active": True, "note": "",
+                                "source": "allocator.models"})
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert builtin_rules("no_such_family") is None
+    report = verify(solved[0], out)
+    assert not report.ok
+    assert report.unchecked == {"no_such_family": "no rules: allocator.models.no_such_family"
+                                ".verify does not exist; its constraints and terms were not "
+                                "recomputed"}

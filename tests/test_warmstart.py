@@ -13,11 +13,13 @@ engineers, B capex 2 and 10 engineers; one engineer per unit.
 
 from __future__ import annotations
 
+import pyomo.environ as pyo
 import pytest
 from support import capacity, hosted
 
 import allocator
 from allocator.core.errors import InputError
+from allocator.core.tables import HeuristicLimits
 from allocator.engine.highs import compile_model
 from allocator.engine.warmstart import downstream_first, greedy_hosting, read_plan, start_from_plan
 
@@ -44,6 +46,32 @@ def build(tiny):
 def test_greedy_by_cost_per_unit_within_talent(tiny):
     g = greedy_hosting(build(tiny))
     assert g.cap == pytest.approx({("nev", "A"): 6.0, ("nev", "B"): 4.0})
+
+
+def _water(b: pyo.Block, ctx: allocator.Context) -> None:
+    b.water_within_supply = pyo.Constraint(
+        list(ctx.sites.index), rule=lambda _, i, r: ctx.capacity[i, r] <= WATER[r])
+
+
+#: water per region; NEV uses one per unit of capacity
+WATER = {"A": 3.0, "B": 100.0}
+#: a researcher's family that tells the greedy its limit as data, nothing else
+WATER_FAMILY = allocator.Family(
+    name="water", summary="Capacity within each region's water.", build=_water,
+    heuristic_limits=lambda inst, options, sites: HeuristicLimits(
+        regional={(r, "water"): v for r, v in WATER.items()},
+        regional_use={s: [("water", 1.0)] for s in sites.index}))
+
+
+def test_a_researchers_family_gives_the_greedy_its_limits_as_data(tiny):
+    # With water, A can add at most 3 < its minimum scale 4: the greedy leaves it and hosts
+    # B alone at 10 (5 + 20 = 25, the optimum: A cannot host at all). Without the family's
+    # heuristic_limits the greedy would open A at 6 (its talent), a hosting no plan has.
+    inst = allocator.load_instance(tiny(NO_PAIRS, **TABLES), extra_families=[WATER_FAMILY])
+    built = allocator.build_model(inst)
+    assert greedy_hosting(built).cap == pytest.approx({("nev", "B"): 10.0})
+    r = allocator.solve(built, allocator.SolverOptions(mip_gap=0))
+    assert r.objective == pytest.approx(25) and hosted(r) == {("nev", "B")}
 
 
 def test_heuristic_start_is_the_first_incumbent(tiny):

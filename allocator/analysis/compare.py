@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from allocator.core.errors import InputError, Problem
+from allocator.core.tables import CAPACITY
 
 #: capacities closer than this (relative) count as unchanged
 CAPACITY_TOLERANCE = 1e-6
@@ -84,15 +85,15 @@ def compare(a: str | Path, b: str | Path) -> Comparison:
                      "a": wa, "b": wb, "difference": wb - wa})
     terms = pd.DataFrame(rows, columns=["term", "weight", "a", "b", "difference"])
     key = ["industry", "region"]
-    both = ra.allocation[[*key, "hosted", "capacity"]].merge(
-        rb.allocation[[*key, "hosted", "capacity"]], on=key, how="outer",
+    both = ra.allocation[[*key, "hosted", CAPACITY]].merge(
+        rb.allocation[[*key, "hosted", CAPACITY]], on=key, how="outer",
         suffixes=("_a", "_b"), sort=False)
     both[["hosted_a", "hosted_b"]] = both[["hosted_a", "hosted_b"]].fillna(0).astype(int)
     both[["capacity_a", "capacity_b"]] = both[["capacity_a", "capacity_b"]].fillna(0.0)
     scale = both[["capacity_a", "capacity_b"]].abs().max(axis=1).clip(lower=1.0)
     moved = (both["capacity_a"] - both["capacity_b"]).abs() > CAPACITY_TOLERANCE * scale
     both["change"] = ""
-    both.loc[moved, "change"] = "capacity"
+    both.loc[moved, "change"] = CAPACITY
     both.loc[(both["hosted_a"] == 1) & (both["hosted_b"] == 0), "change"] = "A only"
     both.loc[(both["hosted_a"] == 0) & (both["hosted_b"] == 1), "change"] = "B only"
     changes = both[both["change"] != ""].reset_index(drop=True)
@@ -127,12 +128,12 @@ def render(c: Comparison) -> str:
     hosts_b = c.b.allocation.groupby("industry", sort=False)["hosted"].sum()
     lines.append(f"Pairs that change: {int((ch['change'] == 'A only').sum())} host only in A, "
                  f"{int((ch['change'] == 'B only').sum())} only in B, "
-                 f"{int((ch['change'] == 'capacity').sum())} change capacity.")
+                 f"{int((ch['change'] == CAPACITY).sum())} change capacity.")
     lines.append(f"{'industry':<16}{'hosts A':>8}{'hosts B':>8}  changes (region: capacity A "
                  "-> B)")
     for industry, g in ch.groupby("industry", sort=False):
         parts = []
-        for label in ("A only", "B only", "capacity"):
+        for label in ("A only", "B only", CAPACITY):
             sel = g[g["change"] == label]
             if len(sel):
                 pairs = ", ".join(f"{r}: {a:g} -> {b:g}" for r, a, b in zip(

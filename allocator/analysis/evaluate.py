@@ -38,6 +38,7 @@ import pandas as pd
 from allocator.analysis.pipeline import solve
 from allocator.core.errors import InputError, Problem
 from allocator.core.schema import ColumnSpec, TableSpec
+from allocator.core.tables import CAPACITY
 from allocator.engine.build import BuiltModel, build_model
 from allocator.engine.highs import SolverOptions
 from allocator.engine.results import Result
@@ -52,8 +53,8 @@ PLAN = TableSpec(
         ColumnSpec("region", "id", "region id", references="regions"),
         ColumnSpec("hosted", "bool", "the region hosts the industry (blank: true)",
                    required=False, nullable=True, default=True),
-        ColumnSpec("capacity", "float", "capacity at the site (blank: chosen by the "
-                   "evaluation)", unit="capacity", required=False, nullable=True, ge=0),
+        ColumnSpec(CAPACITY, "float", "capacity at the site (blank: chosen by the "
+                   "evaluation)", unit=CAPACITY, required=False, nullable=True, ge=0),
         ColumnSpec("note", "str", "free text, ignored", required=False, nullable=True),
     ),
     key=("industry", "region"),
@@ -109,7 +110,7 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
             continue
         pair = (rec["industry"], rec["region"])
         hosted = True if pd.isna(rec["hosted"]) else bool(rec["hosted"])
-        cap = rec["capacity"]
+        cap = rec[CAPACITY]
         if pair not in sites.index:
             why = ("not listed in sites.csv, and instance.toml sets [sites] candidates = "
                    "\"listed\"" if listed_only else "sites.csv forbids it (allowed = false)")
@@ -123,24 +124,24 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
             continue
         if not hosted and cap > 0:
             reader.add(file, "capacity on a row with hosted = false: a site that does not "
-                       "host has no capacity", row=int(row), column="capacity", value=cap)
+                       "host has no capacity", row=int(row), column=CAPACITY, value=cap)
         elif hosted and cap > site["capacity_max"] * (1 + 1e-9):
             reader.add(file, f"above the site's maximum capacity {site['capacity_max']:g} "
                        "(sites.csv max_capacity, else industries.csv capacity_max)",
-                       row=int(row), column="capacity", value=cap)
+                       row=int(row), column=CAPACITY, value=cap)
         elif hosted and not site["brownfield"] and cap < site["min_scale"] * (1 - 1e-9):
             reader.add(file, f"below the minimum efficient scale {site['min_scale']:g} of a "
                        "new site (industries.csv min_scale)", row=int(row),
-                       column="capacity", value=cap)
+                       column=CAPACITY, value=cap)
         elif hosted and site["brownfield"] and keep and cap < site["existing"] * (1 - 1e-9):
             reader.add(file, f"below the existing capacity {site['existing']:g}, which the "
                        "instance keeps ([sites] brownfield = \"keep\")", row=int(row),
-                       column="capacity", value=cap)
+                       column=CAPACITY, value=cap)
     if reader.problems:
         raise InputError(ordered(reader.problems))
     out = df.assign(row=df.index)
     out["hosted"] = out["hosted"].fillna(True).astype(bool)
-    out["capacity"] = out["capacity"].astype(float)
+    out[CAPACITY] = out[CAPACITY].astype(float)
     return out.reset_index(drop=True)
 
 
@@ -159,10 +160,12 @@ def fix_plan(built: BuiltModel, plan: pd.DataFrame) -> list[dict[str, str]]:
     if outside:
         raise ValueError(f"the plan hosts pairs the model left out as never able to host: "
                          f"{outside[:5]} (see BuiltModel.pruned; build with prune=False)")
+    # the family that makes the must-host pairs host, if one is built
+    must_host = next((f.name for f in built.families if f.enforces_must_host), None)
     broken = []
     for site in sites.index:
         hosted = bool(given.at[site, "hosted"]) if site in given.index else False
-        cap = float(given.at[site, "capacity"]) if site in given.index else float("nan")
+        cap = float(given.at[site, CAPACITY]) if site in given.index else float("nan")
         x, q = m.hosts[site], m.capacity[site]
         if not hosted:
             if sites.at[site, "brownfield"] and keep:
@@ -173,8 +176,8 @@ def fix_plan(built: BuiltModel, plan: pd.DataFrame) -> list[dict[str, str]]:
                                          "but the instance keeps existing plants"})
                 q.setlb(0)
             if x.lb and x.lb > 0:
-                if sites.at[site, "must_host"]:
-                    broken.append({"family": "policy", "rule": "must_host",
+                if sites.at[site, "must_host"] and must_host is not None:
+                    broken.append({"family": must_host, "rule": "must_host",
                                    "industry": site[0], "region": site[1],
                                    "detail": "leaves out a pair that must host (sites.csv "
                                              "must_host)"})

@@ -13,9 +13,10 @@ r"""Why there is no plan, in the planner's terms: the smallest set of limits to 
    * stage 1, **fewest relaxed limits**: a binary $z_k$ per row, $s_k \le M_k z_k$ with
      $M_k$ the most the row can ever be exceeded (interval arithmetic on the row over the
      variable bounds), $\min \sum_k w_k z_k$. Demand is what the plan is for, so the limits of
-     :data:`RELAX_LAST` (demand, and the chain that carries it) weigh more than all other
-     limits together ($w_k = 1 + $ the number of other rows; else $w_k = 1$): demand is
-     relaxed only when talent, funding, supply and policy cannot make room for it;
+     the families that declare ``relax_last`` (demand, and the chain that carries it) weigh
+     more than all other limits together ($w_k = 1 + $ the number of other rows; else
+     $w_k = 1$): demand is relaxed only when talent, funding, supply and policy cannot make
+     room for it;
    * stage 2, **least total relative amount** among all sets that small: with
      $\sum_k w_k z_k$ at most the stage-1 optimum, $\min \sum_k s_k / \max(|b_k|, 1)$ where
      $b_k$ is the row's limit, so that people, money and tonnes are compared as shares of
@@ -87,9 +88,6 @@ STAGE_SECONDS = 60.0
 BIG_M = 1e7
 #: a slack below this share of its row's scale counts as zero
 AMOUNT_TOLERANCE = 1e-6
-#: families whose limits are the demand the plan is for (and the chain deliveries that carry
-#: it): relaxed only when the limits of the other families cannot make room
-RELAX_LAST = ("capacity", "markets", "chain_coordination")
 #: most IIS rows and bounds listed
 IIS_SHOWN = 25
 
@@ -179,15 +177,16 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     if relax is None:
         relax = [f.name for f in hard.families if f.limits]
     if checks is None:
-        checks = run_checks(inst, names)
+        checks = run_checks(inst, hard.families)
     built = build_model(inst, names, soft=relax, soft_penalty=1.0)
     t1 = time.perf_counter()
     result = _elastic(built, opts, hard)
     t2 = time.perf_counter()
     result.checks = checks
     result.seconds = {"build": t1 - t0, "elastic": t2 - t1}
+    last = [f.name for f in built.families if f.relax_last]
     only_demand = result.status == "explained" and bool(
-        result.relaxations["family"].isin(RELAX_LAST).all())
+        result.relaxations["family"].isin(last).all())
     if result.status == "not_explained" or only_demand:
         result.families = conflicting_families(inst, names, opts)
         result.headline += "; the families in conflict: " + " + ".join(result.families)
@@ -318,7 +317,7 @@ def _elastic(built: BuiltModel, options: SolverOptions,
     m.explain_relaxed = pyo.Var(can, within=pyo.Binary)
     m.explain_relaxed_link = pyo.Constraint(
         can, rule=lambda m, k: m.shortfall[k] <= float(big[k]) * m.explain_relaxed[k])
-    last = rows["family"].isin(RELAX_LAST).to_numpy()
+    last = rows["family"].isin([f.name for f in built.families if f.relax_last]).to_numpy()
     weight = np.where(last, 1.0 + float((~last).sum()), 1.0)
     m.explain_fewest = pyo.Objective(expr=pyo.quicksum(
         float(weight[k]) * m.explain_relaxed[k] for k in can))

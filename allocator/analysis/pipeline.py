@@ -61,7 +61,7 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
             resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
         return solve_stochastic(built, resolved)
     names = [f.name for f in built.families]
-    failures = run_checks(built.instance, names, set(built.soft_rows["family"]))
+    failures = run_checks(built.instance, built.families, set(built.soft_rows["family"]))
     outcome = (presolve_infeasible(len(failures)) if failures
                else _solve_warm(built, resolved, deadline, shadow_prices))
     explanation = None
@@ -135,8 +135,7 @@ def solve_stochastic(built: BuiltModel, options: Any, *, start: bool = False) ->
     unmet demand, not infeasibility). ``start``: the values the model's variables hold (e.g.
     a solve with the first stage fixed, :func:`fix_first_stage`) are given to HiGHS as its
     first plan. Returns a :class:`allocator.engine.results.Result`."""
-    names = [f.name for f in built.first_stage]
-    failures = run_checks(built.instance, names, set())
+    failures = run_checks(built.instance, built.first_stage)
     if failures:
         outcome = presolve_infeasible(len(failures))
     else:

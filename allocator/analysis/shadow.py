@@ -249,15 +249,18 @@ def _restore_site_maxima(built: BuiltModel, h: Any, form: Any, rows: dict[int, i
                          cols: dict[int, int]) -> None:
     """Undo what pruning tightened on the sites that stay in the model: the upper bound of
     ``capacity`` (and ``capacity_new``) back to the input's site maximum, and the
-    coefficient of ``hosts`` in ``capacity_within_max`` scaled by input / tightened."""
+    coefficient of ``hosts`` in the families' ``site_maximum_rows`` (``capacity_within_max``)
+    scaled by input / tightened."""
     m = built.model
     given = built.instance.sites["capacity_max"]
     tight = built.sites["capacity_max"]
     changed = tight.index[(tight < given.reindex(tight.index)).to_numpy()]
     if not len(changed):
         return
-    within = (m.family["capacity"].component("capacity_within_max")
-              if "capacity" in m.families else None)
+    # the rows q <= Q x whose coefficient of x is the (tightened) site maximum
+    within = [c for f in built.families if f.name in m.families
+              for c in (m.family[f.name].component(name) for name in f.site_maximum_rows)
+              if c is not None]
     a = form  # columnwise arrays: coefficient of column j in row k
     idx, up = [], []
     for s in changed:
@@ -268,15 +271,16 @@ def _restore_site_maxima(built: BuiltModel, h: Any, form: Any, rows: dict[int, i
                 idx.append(cols[id(var)])
                 up.append(new)
         j = cols.get(id(m.hosts[s]))
-        if within is None or s not in within or j is None or old <= 0:
+        if j is None or old <= 0:
             continue
-        k = rows.get(id(within[s]))
-        if k is None:
-            continue
-        lo, hi = int(a.start[j]), int(a.start[j + 1])
-        hit = np.flatnonzero(a.index[lo:hi] == k)
-        if len(hit):
-            h.changeCoeff(k, j, float(a.value[lo + hit[0]]) * new / old)
+        for con in within:
+            k = rows.get(id(con[s])) if s in con else None
+            if k is None:
+                continue
+            lo, hi = int(a.start[j]), int(a.start[j + 1])
+            hit = np.flatnonzero(a.index[lo:hi] == k)
+            if len(hit):
+                h.changeCoeff(k, j, float(a.value[lo + hit[0]]) * new / old)
     if idx:
         ii = np.asarray(idx, dtype=np.int32)
         lower = form.col_lower[ii]

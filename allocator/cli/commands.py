@@ -56,8 +56,9 @@ def import_orlib_cap(file: Path, output: Path, capacity: float | None) -> int:
 @click.argument("results", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--family", "family_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.py",
-              help="A researcher's family file whose check= to use (repeatable). Default: the "
-                   "file each family was loaded from, as recorded in summary.json.")
+              help="A researcher's family file whose verify_rules to use (repeatable). "
+                   "Default: the file each family was loaded from, as recorded in "
+                   "summary.json.")
 @guard
 def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int:
     """Check the plan in RESULTS (a folder written by solve or evaluate) against INSTANCE,
@@ -67,7 +68,7 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...]) -> int
     Prints each violated constraint (family, constraint, index, amount) and whether the
     recomputed objective equals summary.json's (relative tolerance 1e-6). Exit 0 when the
     plan is feasible and the objective agrees; 5 otherwise (also when an active family has
-    no check); 2 when a folder cannot be read.
+    no rules); 2 when a folder cannot be read.
     """
     from allocator.core.errors import EXIT_VERIFY_FAILED, InputError, Problem
     from allocator.verify import ReadError

@@ -22,29 +22,47 @@ from allocator.cli.common import guard
               help="Instance folder or workbook to take region names and coordinates from "
               "(checked against the SHA-256 recorded in summary.json). Default: the "
               "results folder's geography.csv, else the instance path it records.")
+@click.option("--family", "family_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE.py",
+              help="A researcher's family file whose report parts (its section, lines, key "
+                   "figures) to add, for a family the results were solved with "
+                   "(repeatable). Default: none; the built-in families' parts are always "
+                   "added, and no family file is run unless named here.")
 @guard
 def report(results: Path, output: Path | None, against: Path | None,
-           instance: Path | None) -> int:
+           instance: Path | None, family_files: tuple[Path, ...]) -> int:
     """Write a self-contained HTML report of the results folder RESULTS (what `allocator
     solve -o RESULTS` wrote): headline, map, capacity heatmap, duplication, scarce
-    resources with shadow prices, and how to reproduce. It opens offline and can be
-    forwarded as one file. Exit 2 when RESULTS is not a results folder.
+    resources with shadow prices, each family's own sections, and how to reproduce. It
+    opens offline and can be forwarded as one file. Exit 2 when RESULTS is not a results
+    folder or a --family file cannot be loaded.
 
     On a sweep folder (allocator sweep, allocator frontier): the cases, the frontier and the
     plans that change along it, each lever's cost as a curve, the objective by term of each
     case, and the hosting that holds in every case against what flips."""
+    from allocator.core.errors import InputError, Problem
+    from allocator.input.families import FamilyLoadError, load_family_file
     from allocator.output.report import write_report
     from allocator.output.report_sweep import is_sweep, write_sweep_report
 
     if is_sweep(results):
-        if against is not None or instance is not None:
-            raise click.BadParameter("a sweep's report compares its own cases; --against and "
-                                     "--instance are for a results folder (e.g. a case's: "
-                                     f"{results}/cases/NAME)", param_hint="--against")
+        if against is not None or instance is not None or family_files:
+            raise click.BadParameter("a sweep's report compares its own cases; --against, "
+                                     "--instance and --family are for a results folder (e.g. "
+                                     f"a case's: {results}/cases/NAME)", param_hint="--against")
         page, charts = write_sweep_report(results, output)
         click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
         return 0
-    page, charts = write_report(results, output, against=against, instance=instance)
+    families, problems = [], []
+    for path in family_files:
+        try:
+            families.append(load_family_file(path))
+        except FamilyLoadError as exc:
+            problems.append(Problem("--family", str(exc), value=str(path)))
+    if problems:
+        raise InputError(problems)
+    page, charts = write_report(results, output, against=against, instance=instance,
+                                families=families)
     click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
     return 0
 

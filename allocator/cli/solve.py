@@ -78,11 +78,10 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
               help="No live progress line (elapsed, incumbent, bound, gap) on stderr. "
                    "Default: shown during solves longer than a second.")
 @click.option("--soft", "soft", multiple=True, metavar="FAMILIES",
-              help="Make the limits of these families (comma-separated or repeated: talent, "
-                   "funding, supply, policy, capacity, markets, chain_coordination, "
-                   "resilience, pilot_bases) penalized "
-                   "slacks: the best plan, and every shortfall it needs (shortfalls.csv). "
-                   "Default: all limits hard.")
+              help="Make the limits of these families (comma-separated or repeated; any "
+                   "family that declares limits: see allocator families --math NAME) "
+                   "penalized slacks: the best plan, and every shortfall it needs "
+                   "(shortfalls.csv). Default: all limits hard.")
 @click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
               "limit's unit). Default: 1e6.")

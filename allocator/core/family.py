@@ -1,4 +1,4 @@
-"""The contract of a formulation family, and how families are found and loaded.
+r"""The contract of a formulation family, and how families are found and loaded.
 
 A family is one file in ``models/`` (installed as ``allocator.models``) or anywhere on disk.
 The file's docstring holds its mathematics; the file defines ``FAMILY = Family(...)`` with
@@ -13,21 +13,49 @@ The file's docstring holds its mathematics; the file defines ``FAMILY = Family(.
 * ``tables`` / ``columns``: new input tables or columns it reads, validated like built-in ones;
 * ``build(block, ctx)``: puts its components on its own Pyomo block, reading data and the
   shared decisions through :class:`allocator.engine.build.Context` only;
-* ``report(block, ctx)`` (optional): its rows of the shared result tables ``flows`` and
-  ``resources`` (use of each limited resource against what is available);
+* ``report_rows(block, ctx)`` (optional): its rows of the shared result tables ``flows``
+  and ``resources`` (use of each limited resource against what is available), and tables
+  of its own (``pilot_bases.csv``);
+* ``report_parts`` (optional, a :class:`ReportParts`): what it adds to the planner's HTML
+  report and to the summary printed after a solve (a section of its own, blocks inside a
+  shared section, key figures, lines). A built-in family states them in
+  ``models/<family>/report.py`` (``REPORT``, found by name);
 * ``limit_source(block, ctx, constraint, index)`` (optional): where a row of one of its
   ``limits`` comes from in the input, as a :class:`LimitSource` (file, spreadsheet rows,
   column, what it limits, the limit's value and unit): how ``--soft`` shortfalls and
   ``allocator explain`` name the planner's own rows;
-* ``validate(tables, settings)`` (optional): input rules across tables, as problems;
-* ``check(v)`` (optional): the family's rules restated for ``allocator verify``, which
-  recomputes them from the written result tables with plain pandas (``v`` is an
-  :class:`allocator.verify.Check`). The built-in families' rules live in
-  ``allocator/verify/rules.py``; a family without either is reported as *not checked*.
-* ``validate(tables, settings)`` (optional): input rules across tables, as problems;
+* ``input_rules(tables, settings)`` (optional): input rules across tables, run while the
+  instance is validated; each broken rule is a :class:`allocator.core.errors.Problem`
+  (file, row, column, value), and ``allocator validate`` lists them with all others (exit 2);
+* ``presolve_checks(instance, options, least)`` (optional): necessary conditions for a
+  feasible plan under the family's limits, in plain arithmetic, run before any solve: with
+  $L_i$ = ``least[i]`` the least national capacity of industry $i$ in any plan, each check
+  compares what all demand needs at least with what the input makes available at most, and
+  each failure is a :class:`allocator.core.presolve.CheckFailure` (one sentence with the
+  numbers and input rows) that proves no plan exists: ``allocator solve`` then skips HiGHS,
+  explains and exits 4. The checks of a softened family (``--soft``) do not run;
+* ``verify_rules(v)`` (optional): the family's rules restated for ``allocator verify``,
+  which recomputes them from the written result tables with plain pandas (``v`` is an
+  :class:`allocator.verify.Check`). A built-in family's rules live beside its model, in
+  ``models/<family>/verify.py`` (found by name, sharing no code with ``model.py``); a
+  family without either is reported as *not checked*.
 * ``site_bounds(instance, options, sites)`` (optional): the most capacity each candidate site
   can reach under the family's limits, used to tighten site maxima and leave out sites that
   can never host (:mod:`allocator.engine.prune`).
+* ``heuristic_limits(instance, options, sites)`` (optional): the family's limits as data for
+  the construction heuristic that finds a first plan (:mod:`allocator.engine.warmstart`): a
+  :class:`allocator.core.tables.HeuristicLimits` (a resource each unit of capacity uses in
+  its region, money for setup and capex, hosts per region, input pools, the flows that
+  deliver output); the greedy keeps what is left of each while it opens sites.
+* ``enforces_must_host``: the family makes the ``sites.csv`` ``must_host`` pairs host
+  ($x_{ir} = 1$): pruning then never leaves such a site out, and ``allocator evaluate``
+  names this family when a plan leaves one out;
+* ``relax_last``: its limits are the demand the plan is for (or the deliveries that carry
+  it): ``allocator explain`` relaxes them only when the other families' limits cannot make
+  room (their rows weigh more than all other limits together);
+* ``site_maximum_rows``: its constraints, indexed by site, in which the site maximum
+  $\overline{Q}_{ir}$ is the coefficient of ``hosts`` ($q_{ir} \le \overline{Q}_{ir} x_{ir}$):
+  pruning tightens that coefficient, and the shadow prices' LP puts the input's back.
 * ``close(block, ctx)`` (optional): a second phase, run after every family's ``build``; the
   owner of a limit that other families may use (``collects``, e.g. talent, funding) builds
   its limit rows here, including ``ctx.uses(resource)``: what other families declared with
@@ -55,8 +83,12 @@ if TYPE_CHECKING:
     import pyomo.environ as pyo
 
     from allocator.core.errors import Problem
+    from allocator.core.presolve import CheckFailure
+    from allocator.core.tables import HeuristicLimits
     from allocator.engine.build import Context
     from allocator.input.data import Instance
+    from allocator.output.page import ReportData
+    from allocator.output.parts import Block, Section
 
 SymbolKind = Literal[
     "set", "parameter", "variable", "constraint", "expression", "block", "objective"
@@ -166,6 +198,32 @@ def rows_where(table: pd.DataFrame, **values: Any) -> tuple[int, ...]:
 
 
 @dataclass(frozen=True)
+class ReportParts:
+    """What a family adds to what a planner reads of a solve, from the result tables.
+
+    * ``section(data)``: a report section of its own (None when its data are absent), placed
+      after the section function named ``after`` of :data:`allocator.output.report.SECTIONS`
+      (blank: before the last, ``reproduce``);
+    * ``blocks``: blocks it adds inside a shared section, by the section's id
+      (``"duplication"``, ``"resources"``): ``blocks[id](data)`` -> paragraphs, tables,
+      figures, where that section places the families' blocks;
+    * ``kpis(data)``: key figures for the headline, ``[(value, what it is)]``;
+    * ``map_flows(flows)``: the rows of ``flows.csv`` the map draws as lines;
+    * ``summary_lines(tables)``: lines for the summary printed after a solve (the result
+      tables by name), printed after the host regions, with a blank line before them.
+
+    ``data`` is an :class:`allocator.output.page.ReportData`.
+    """
+
+    section: Callable[[ReportData], Section | None] | None = None
+    after: str = ""
+    blocks: dict[str, Callable[[ReportData], list[Block]]] = field(default_factory=dict)
+    kpis: Callable[[ReportData], list[tuple[str, str]]] | None = None
+    map_flows: Callable[[pd.DataFrame], pd.DataFrame] | None = None
+    summary_lines: Callable[[dict[str, pd.DataFrame]], list[str]] | None = None
+
+
+@dataclass(frozen=True)
 class Family:
     """A constraint family: see the module docstring for the contract."""
 
@@ -182,21 +240,43 @@ class Family:
     limits: tuple[str, ...] = ()
     tables: tuple[TableSpec, ...] = ()
     columns: dict[str, tuple[ColumnSpec, ...]] = field(default_factory=dict)
-    #: result rows for the shared tables ("flows", "resources"), from the solved block
-    report: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: result rows for the shared tables ("flows", "resources") and tables of its own, from
+    #: the solved block
+    report_rows: Callable[[pyo.Block, Context], dict[str, pd.DataFrame]] | None = None
+    #: what it adds to the HTML report and the summary after a solve (a built-in family:
+    #: ``REPORT`` of its models/<family>/report.py, found by name)
+    report_parts: ReportParts | None = None
     #: where a row of one of its ``limits`` comes from: ``(block, ctx, constraint name, index)
     #: -> LimitSource``; without it, shortfalls are named by constraint and index
     limit_source: Callable[[pyo.Block, Context, str, Any], LimitSource] | None = None
-    #: extra input checks across tables, run during validation; returns problems found
-    validate: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
+    #: input rules across tables, run during validation: ``input_rules(tables, settings)``
+    #: returns the problems found (file, row, column, value)
+    input_rules: Callable[[dict[str, pd.DataFrame], dict[str, Any]], list[Problem]] | None = None
+    #: necessary conditions for a feasible plan under its limits, before any solve:
+    #: ``presolve_checks(instance, options, least)`` returns one :class:`CheckFailure` per
+    #: condition that fails (``least``: $L_i$, see :mod:`allocator.core.presolve`)
+    presolve_checks: Callable[[Instance, dict[str, Any], pd.Series], list[CheckFailure]] | None \
+        = None
     #: allocator verify: recompute this family's constraints and terms from the written
     #: tables, without Pyomo (see allocator.verify.Check); None: verify cannot check it
-    check: Callable[[Any], None] | None = None
+    #: (a built-in family's rules are its models/<family>/verify.py, found by name)
+    verify_rules: Callable[[Any], None] | None = None
     #: the most capacity each candidate site can reach under this family's limits, from the
     #: data alone: ``site_bounds(instance, options, sites)`` returns rows (industry, region,
     #: bound, reason); the engine tightens the site maximum with them and leaves out the
     #: sites that cannot reach their minimum scale (see :mod:`allocator.engine.prune`)
     site_bounds: Callable[[Instance, dict[str, Any], pd.DataFrame], pd.DataFrame] | None = None
+    #: its limits as data for the construction heuristic (:mod:`allocator.engine.warmstart`):
+    #: ``heuristic_limits(instance, options, sites)`` returns a :class:`HeuristicLimits`
+    heuristic_limits: Callable[[Instance, dict[str, Any], pd.DataFrame], HeuristicLimits] \
+        | None = None
+    #: it makes the ``must_host`` pairs of sites.csv host: pruning keeps those sites
+    enforces_must_host: bool = False
+    #: its limits are the demand the plan is for: ``allocator explain`` relaxes them last
+    relax_last: bool = False
+    #: its constraints indexed by site whose ``hosts`` coefficient is the site maximum
+    #: (``q <= Q x``): the shadow prices' LP puts back the maximum that pruning tightened
+    site_maximum_rows: tuple[str, ...] = ()
     #: second phase, after every family's build: build limit rows that include the uses
     #: other families contributed (``ctx.uses(resource)``); see :meth:`Context.add_use`
     close: Callable[[pyo.Block, Context], None] | None = None

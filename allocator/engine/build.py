@@ -44,6 +44,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, Symbol, Term
+from allocator.core.tables import CAPACITY
 from allocator.engine.context import Context, FormulationError, Registry
 from allocator.engine.prune import PRUNED_COLUMNS, derive_sites, no_pruning
 from allocator.engine.stochastic import build_scenarios
@@ -59,12 +60,12 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("hosts", "variable", r"x_{ir} \in \{0,1\}", "sites", "",
            "1 when region r hosts industry i; fixed to 1 on brownfield sites when "
            "sites.brownfield = 'keep'"),
-    Symbol("capacity", "variable", r"q_{ir}", "sites", "capacity",
+    Symbol(CAPACITY, "variable", r"q_{ir}", "sites", CAPACITY,
            r"capacity at the site, bounded by $[\underline{q}_{ir}, \overline{Q}_{ir}]$: "
            r"the existing capacity $e_{ir}$ (when kept) and the site maximum"),
-    Symbol("capacity_new", "variable", r"n_{ir} \ge 0", "brownfield_sites", "capacity",
+    Symbol("capacity_new", "variable", r"n_{ir} \ge 0", "brownfield_sites", CAPACITY,
            "new capacity built on top of existing capacity"),
-    Symbol("capacity_new_definition", "constraint", "", "brownfield_sites", "capacity",
+    Symbol("capacity_new_definition", "constraint", "", "brownfield_sites", CAPACITY,
            "new capacity is what exceeds the existing capacity",
            r"n_{ir} \ge q_{ir} - e_{ir}"),
     Symbol("site_investment", "expression", r"\mathrm{inv}_{ir}", "sites", "money",
@@ -72,12 +73,12 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
            "all capacity is new)",
            r"F_{ir} x_{ir} + c_{ir} q_{ir} \ (ir \notin S^b); \quad c_{ir} n_{ir} \ (ir \in S^b)"),
     Symbol("industries", "set", "I", "", "", "industries (industries.csv)"),
-    Symbol("capacity_total", "expression", r"Q_i", "industries", "capacity",
+    Symbol("capacity_total", "expression", r"Q_i", "industries", CAPACITY,
            "national capacity of an industry", r"Q_i = \sum_{r:(i,r)\in S} q_{ir}"),
-    Symbol("capacity_surplus", "expression", r"\mathrm{surplus}_i", "industries", "capacity",
+    Symbol("capacity_surplus", "expression", r"\mathrm{surplus}_i", "industries", CAPACITY,
            "national capacity beyond final demand plus downstream use",
            r"Q_i - D_i - \sum_{(i,d)\in L} a_{id} Q_d"),
-    Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", "capacity",
+    Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", CAPACITY,
            "what all families ship out of a site (to downstream industries, to markets) is at "
            "most its capacity", r"\sum_{f} \mathrm{out}^{f}_{ir} \le q_{ir}"),
     Symbol("families", "set", "", "", "", "names of the families built"),
@@ -222,7 +223,7 @@ def build_model(
         # first-stage families' limits bound the site maxima (a shock cannot then make the
         # pruned model infeasible, and pruning never removes a site a scenario could use)
         derived = derive_sites(instance, [f for f in first if f.name not in soft],
-                               must_host=any(f.name == "policy" for f in chosen))
+                               must_host=any(f.enforces_must_host for f in chosen))
     else:
         derived = no_pruning(instance)
     _build_core(model, instance, derived.sites)

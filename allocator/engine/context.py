@@ -44,7 +44,7 @@ class Context:
         self.family = family
         self._sites = sites
         #: the family's own data from its build, kept for its report (e.g. the arcs it
-        #: built flows on): ``ctx.state["arcs"] = ...`` in ``build``, read in ``report``;
+        #: built flows on): ``ctx.state["arcs"] = ...`` in ``build``, read in ``report_rows``;
         #: the engine keeps it in :attr:`allocator.engine.build.BuiltModel.state`
         self.state = state
         self._contributed = contributed or {}

@@ -18,6 +18,7 @@ import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
 
 from allocator.core.family import Family, LimitSource
+from allocator.core.presolve import number, rows_text
 from allocator.engine.build import BuiltModel
 
 UPPER = "above upper limit"
@@ -39,24 +40,6 @@ def row_name(constraint: str, index: Any) -> str:
     """``talent_within_supply[hefei,chip_engineers]``; a scalar row is just its name."""
     text = index_text(index)
     return f"{constraint}[{text}]" if text else constraint
-
-
-def number(x: float) -> str:
-    """A number for a sentence: 11,200 / 41.2 / 0.05."""
-    if x != x:  # NaN
-        return "?"
-    if abs(x) >= 1:
-        return f"{x:,.2f}".rstrip("0").rstrip(".")
-    return f"{x:.3g}"
-
-
-def rows_text(file: str, rows: Sequence[int], column: str = "") -> str:
-    """``talent_supply.csv row 14``, ``input_supply.csv rows 3, 4, 9``, or the column."""
-    if not rows:
-        return f"{file}, {column}" if column else file
-    shown = ", ".join(str(r) for r in rows[:6])
-    more = f", ... ({len(rows)} rows)" if len(rows) > 6 else ""
-    return f"{file} row{'s' if len(rows) > 1 else ''} {shown}{more}"
 
 
 def sentence(src: LimitSource, sense: str, amount: float) -> str:

@@ -68,7 +68,8 @@ def derive_sites(instance: Instance, families: list[Family], *, must_host: bool 
                  ) -> DerivedSites:
     """Tighten the site maxima with the ``site_bounds`` of ``families`` and leave out the
     sites that cannot reach their minimum scale (see the module docstring). ``must_host``:
-    the must-host rule applies (the policy family is built), so must-host sites are kept."""
+    the must-host rule applies (a family that ``enforces_must_host`` is built), so must-host
+    sites are kept."""
     sites = instance.sites.copy()
     sites["limited_by"] = ""
     keep = instance.settings["sites"]["brownfield"] == "keep"

@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from allocator.core.tables import FLOW_COLUMNS, RESOURCE_COLUMNS, clean
+from allocator.core.tables import CAPACITY, FLOW_COLUMNS, RESOURCE_COLUMNS, clean
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolveOutcome, SolverOptions
 from allocator.engine.limits import shortfall_table
@@ -117,17 +117,17 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         "industry": sites.index.get_level_values(0),
         "region": sites.index.get_level_values(1),
         "hosted": hosted,
-        "capacity": cap,
+        CAPACITY: cap,
         "existing": existing,
         "new": clean(np.maximum(cap - existing, 0.0)),
     })
     shared: dict[str, list[pd.DataFrame]] = {}
     # second-stage families report per scenario (allocator.engine.stochastic)
     for fam in built.first_stage:
-        if fam.report is None:
+        if fam.report_rows is None:
             continue
         ctx = built.context(fam)  # read-only: reports read the solved block
-        for name, df in fam.report(built.block(fam.name), ctx).items():
+        for name, df in fam.report_rows(built.block(fam.name), ctx).items():
             shared.setdefault(name, []).append(df)
     flows = _concat(shared.pop("flows", []), FLOW_COLUMNS)
     resources = _concat(shared.pop("resources", []), RESOURCE_COLUMNS)
@@ -218,7 +218,7 @@ def _industry_table(built: BuiltModel, allocation: pd.DataFrame) -> pd.DataFrame
         "candidates": g.size().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "hosts": g["hosted"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "target_hosts": ind["target_hosts"].astype(int).to_numpy(),
-        "capacity": g["capacity"].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
+        CAPACITY: g[CAPACITY].sum().reindex(inst.industry_ids, fill_value=0).to_numpy(),
         "final_demand": inst.final_demand.reindex(inst.industry_ids).to_numpy(),
         "capacity_unit": [inst.capacity_unit(i) for i in inst.industry_ids],
     })

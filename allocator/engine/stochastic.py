@@ -71,7 +71,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, Symbol, Term
-from allocator.core.tables import clean
+from allocator.core.tables import CAPACITY, clean
 from allocator.engine.context import Context, FormulationError, Registry
 from allocator.input.scenarios import Scenario, scenario_instance
 
@@ -82,7 +82,7 @@ if TYPE_CHECKING:
 NATIONAL = "(national)"
 
 UNMET = Term("unmet", "final demand not met in a supply-shock scenario (expected over the "
-             "scenarios)", "capacity")
+             "scenarios)", CAPACITY)
 CVAR_PREMIUM = Term("cvar_premium", "risk = 'cvar': CVaR of the second-stage cost minus its "
                     "expectation", "money")
 
@@ -102,17 +102,17 @@ SCENARIO_SYMBOLS: tuple[Symbol, ...] = (
            "scenario (on model.scenario[s])"),
     Symbol("family", "block", "", "families", "", "one block per second-stage family: "
            "model.scenario[s].family['markets'].markets_demand_met"),
-    Symbol("production", "variable", r"\text{production}_{irs} \ge 0", "sites", "capacity",
+    Symbol("production", "variable", r"\text{production}_{irs} \ge 0", "sites", CAPACITY,
            "what runs at the site in scenario s (ctx.activity of the second-stage families)"),
-    Symbol("production_within_available", "constraint", "", "sites", "capacity",
+    Symbol("production_within_available", "constraint", "", "sites", CAPACITY,
            "production within the available share of capacity",
            r"\text{production}_{irs} \le \alpha_{rs} q_{ir}"),
     Symbol("site_output_within_production", "constraint", "", "sites with outflows",
-           "capacity", "what the second-stage families ship out of a site is at most its "
+           CAPACITY, "what the second-stage families ship out of a site is at most its "
            "production", r"\sum_f \mathrm{out}^f_{irs} \le \text{production}_{irs}"),
     Symbol("unmet", "variable", r"\text{unmet}_{iws} \in [0, D_{iw}]",
-           "(industry, market or (national))", "capacity", "final demand not met"),
-    Symbol("production_covers_demand", "constraint", "", "industries", "capacity",
+           "(industry, market or (national))", CAPACITY, "final demand not met"),
+    Symbol("production_covers_demand", "constraint", "", "industries", CAPACITY,
            "production plus unmet demand covers final demand plus downstream use",
            r"\sum_r \text{production}_{irs} + \sum_w \text{unmet}_{iws} \ge D_i + \sum_d "
            r"a_{id} \sum_r \text{production}_{drs}"),
@@ -283,14 +283,14 @@ def scenario_tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         q = [pyo.value(m.capacity[k]) or 0.0 for k in keys]
         prod.append(pd.DataFrame({
             "scenario": sc.name, "industry": [i for i, _ in keys],
-            "region": [r for _, r in keys], "capacity": clean(q),
+            "region": [r for _, r in keys], CAPACITY: clean(q),
             "availability": [sc.factor("availability", r) for _, r in keys],
             "production": clean(p)}))
         for fam in second:
-            if fam.report is None:
+            if fam.report_rows is None:
                 continue
             ctx = scenario_context(built, sc, fam)
-            for name, df in fam.report(blk.family[fam.name], ctx).items():
+            for name, df in fam.report_rows(blk.family[fam.name], ctx).items():
                 if name == "flows":
                     flows.append(df.assign(scenario=sc.name))
                 elif name == "imports":

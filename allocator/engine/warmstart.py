@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.errors import InputError, Problem
+from allocator.core.tables import CAPACITY, HeuristicLimits
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolverOptions, StandardForm, make_highs, read_outcome, run_highs
 from allocator.engine.relaxation import start_from_relaxation
@@ -177,7 +178,7 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
             problems.append(Problem(name, "expected 0 or 1", row=line, column="hosted",
                                     value=row["hosted"]))
             continue
-        text = row.get("capacity", "").strip()
+        text = row.get(CAPACITY, "").strip()
         if text:
             try:
                 q = float(text)
@@ -185,7 +186,7 @@ def read_plan(path: str | Path, built: BuiltModel) -> tuple[dict[Site, int],
                 q = float("nan")
             if not np.isfinite(q) or q < 0:
                 problems.append(Problem(name, "expected a number >= 0", row=line,
-                                        column="capacity", value=text))
+                                        column=CAPACITY, value=text))
                 continue
             capacity[s] = q if hosts[s] else 0.0
     if problems:
@@ -203,7 +204,7 @@ def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
     report: dict[str, Any] = {"file": str(path), "hosts": sum(hosts.values())}
     attempts = []
     if capacity:
-        attempts.append(("hosting and capacities fixed", {"capacity": capacity}))
+        attempts.append(("hosting and capacities fixed", dict(capacity=capacity)))
     attempts.append(("hosting fixed", {}))
     attempts.append(("repaired: the plan's hosts kept, the rest chosen by a short MIP",
                      {"lower_only": True, "seconds": min(10.0, COMPLETE_SECONDS)}))
@@ -231,79 +232,70 @@ def start_from_plan(built: BuiltModel, form: StandardForm, path: str | Path,
 
 # ---------------------------------------------------------------------- the heuristic
 class _Resources:
-    """What is left of each limit while the greedy opens sites (only the families built)."""
+    """What is left of each limit while the greedy opens sites: the ``heuristic_limits`` of
+    the families built and not softened (:class:`allocator.core.tables.HeuristicLimits`),
+    each family's keys kept apart; and the flows that deliver output, of every family built.
+    Money follows one family's budget (the first that gives one)."""
 
     def __init__(self, built: BuiltModel) -> None:
         inst = built.instance
-        names = {f.name for f in built.families} - set(built.soft_rows["family"])
+        soft = set(built.soft_rows["family"])
         self.sites = built.sites  # the model's candidates: pruned pairs can never host
         self.brown: dict[Site, bool] = self.sites["brownfield"].to_dict()
-        self.talent: dict[tuple[str, str], float] = {}
-        self.talent_use: dict[Site, list[tuple[str, float]]] = {}
-        if "talent" in names and inst.has("talent_need"):
-            sup = inst.table("talent_supply")
-            self.talent = {(r, t): float(v) for r, t, v in zip(
-                sup["region"], sup["talent_class"], sup["supply"], strict=True)}
-            need = inst.table("talent_need")
-            by_ind: dict[str, list[tuple[str, float]]] = {}
-            for i, t, n in zip(need["industry"], need["talent_class"], need["need"],
-                               strict=True):
-                if n > 0:
-                    by_ind.setdefault(i, []).append((t, float(n)))
-            for (i, r), phi in self.sites["talent_factor"].items():
-                self.talent_use[i, r] = [(t, n * float(phi)) for t, n in by_ind.get(i, [])
-                                         if n * phi > 0]
+        # a resource of each region that each unit of capacity uses: (region, key) -> left
+        self.regional: dict[tuple[str, Any], float] = {}
+        self.regional_use: dict[Site, list[tuple[Any, float]]] = {}
         self.budget: dict[str, float] | None = None
         self.fund = 0.0  # the national fund's unreserved part, for any industry
-        self.reserved = 0.0  # its part reserved for slow-return industries
+        self.reserved = 0.0  # its reserved part, for the industries in slow only
         self.slow: set[str] = set()
-        if "funding" in names:
-            self.budget = inst.region["funding_budget"].astype(float).to_dict()
-            fund = float(inst.options("funding").get("national_fund", 0.0))
-            share = float(inst.options("funding").get("slow_return_reserved_share", 0.0))
-            self.fund, self.reserved = (1 - share) * fund, share * fund
-            slow = inst.industry["slow_return"].astype("boolean").fillna(False)
-            self.slow = set(slow.index[slow.to_numpy(dtype=bool)])
-        self.focus: dict[str, float] = {}
-        if "policy" in names:
-            default = int(inst.options("policy").get("max_industries", 0))
-            limit = inst.region["max_industries"].astype("Float64")
-            if default > 0:
-                limit = limit.fillna(default)
-            self.focus = {r: float(v) for r, v in limit.dropna().items()}
-        self.pool: dict[Any, float] = {}  # tradable input -> left; (input, region) -> left
+        self.focus: dict[str, float] = {}  # most hosted industries per region
+        self.floors: dict[str, int] = {}  # least hosted industries per region
+        self.pool: dict[Any, float] = {}  # national input -> left; (input, region) -> left
         self.input_use: dict[str, list[tuple[Any, str, float]]] = {}
-        self.regional_imports: dict[str, float] = {}
-        if "supply" in names and inst.has("inputs") and inst.has("input_need"):
-            self._inputs(inst)
+        self.regional_imports: dict[Any, float] = {}
+        # flows that deliver output: (family, flow variable, constraint), to the hosts of
+        # downstream industries and to located final demand (industry, region, demand)
+        self.to_hosts: list[tuple[str, str, str]] = []
+        self.to_markets: list[tuple[str, str, str]] = []
+        located: list[pd.DataFrame] = []
+        for fam in built.families:
+            if fam.heuristic_limits is None:
+                continue
+            limits = fam.heuristic_limits(inst, inst.options(fam.name), self.sites)
+            if limits.to_hosts is not None:
+                self.to_hosts.append((fam.name, *limits.to_hosts))
+            if limits.to_markets is not None:
+                self.to_markets.append((fam.name, *limits.to_markets))
+            if limits.located_demand is not None:
+                located.append(limits.located_demand[["industry", "region", "demand"]])
+            if fam.name not in soft:  # a softened limit may be exceeded
+                self._add(fam.name, limits)
+        self.located_demand = pd.concat(located, ignore_index=True) if located else None
 
-    def _inputs(self, inst: Any) -> None:
-        inputs = inst.table("inputs").set_index("id")
-        sup = inst.table("input_supply")
-        need = inst.table("input_need")
-        for k, row in inputs.iterrows():
-            tradable = row["tradable"]
-            tradable = True if pd.isna(tradable) else bool(tradable)
-            cap = row["import_cap"]
-            share = 0.0 if pd.isna(row["domestic_share_min"]) else float(
-                row["domestic_share_min"])
-            domestic = sup[sup["input"] == k]
-            if tradable:
-                total = float(domestic["supply"].sum())
-                avail = total + (np.inf if pd.isna(cap) else float(cap))
-                if share > 0:
-                    avail = min(avail, total / share)
-                self.pool[k] = avail
-            else:
-                for r, v in zip(domestic["region"], domestic["supply"], strict=True):
-                    self.pool[k, r] = self.pool.get((k, r), 0.0) + float(v)
-                self.regional_imports[k] = np.inf if pd.isna(cap) else float(cap)
-        for i, k, n in zip(need["industry"], need["input"], need["need"], strict=True):
-            if n > 0 and k in inputs.index:
-                tradable = inputs.at[k, "tradable"]
-                tradable = True if pd.isna(tradable) else bool(tradable)
-                self.input_use.setdefault(i, []).append((k, "national" if tradable
-                                                         else "regional", float(n)))
+    def _add(self, family: str, limits: HeuristicLimits) -> None:
+        """Keep ``limits`` of ``family``; its keys are kept apart as ``(family, key)``."""
+        for (r, k), v in limits.regional.items():
+            self.regional[r, (family, k)] = v
+        for s, uses in limits.regional_use.items():
+            self.regional_use.setdefault(s, []).extend(((family, k), per) for k, per in uses)
+        if limits.budget is not None and self.budget is None:
+            self.budget = dict(limits.budget)
+            self.fund, self.reserved = limits.fund, limits.reserved
+            self.slow = set(limits.reserved_for)
+        for r, n in limits.max_hosts.items():
+            self.focus[r] = min(self.focus.get(r, np.inf), n)
+        for r, n in limits.min_hosts.items():
+            self.floors[r] = max(self.floors.get(r, 0), n)
+        for k, v in limits.pool.items():
+            self.pool[family, k] = v
+        for (k, r), v in limits.regional_pool.items():
+            self.pool[(family, k), r] = v
+        for k, v in limits.imports.items():
+            self.regional_imports[family, k] = v
+        for i, uses in limits.pool_use.items():
+            self.input_use.setdefault(i, []).extend(((family, k), kind, per)
+                                                    for k, kind, per in uses)
 
     def room(self, s: Site, new_host: bool, fixed: float, capex: float) -> float:
         """The most capacity ``s`` may still add (inf when nothing limits it)."""
@@ -311,8 +303,8 @@ class _Resources:
         if new_host and r in self.focus and self.focus[r] < 1:
             return 0.0
         most = np.inf
-        for t, per in self.talent_use.get(s, ()):
-            most = min(most, self.talent.get((r, t), 0.0) / per)
+        for t, per in self.regional_use.get(s, ()):
+            most = min(most, self.regional.get((r, t), 0.0) / per)
         if self.budget is not None:
             setup = fixed if new_host and not self.brown[s] else 0.0
             money = self.budget.get(r, 0.0) + self.fund - setup + (
@@ -333,8 +325,8 @@ class _Resources:
         i, r = s
         if new_host and r in self.focus:
             self.focus[r] -= 1
-        for t, per in self.talent_use.get(s, ()):
-            self.talent[r, t] = self.talent.get((r, t), 0.0) - per * q
+        for t, per in self.regional_use.get(s, ()):
+            self.regional[r, t] = self.regional.get((r, t), 0.0) - per * q
         if self.budget is not None:
             cost = (fixed if new_host and not self.brown[s] else 0.0) \
                 + capex * paid
@@ -363,8 +355,8 @@ class _Resources:
         i, r = s
         if was_new and r in self.focus:
             self.focus[r] += 1
-        for t, per in self.talent_use.get(s, ()):
-            self.talent[r, t] = self.talent.get((r, t), 0.0) + per * q
+        for t, per in self.regional_use.get(s, ()):
+            self.regional[r, t] = self.regional.get((r, t), 0.0) + per * q
         if self.budget is not None:
             setup = fixed if was_new and not self.brown[s] else 0.0
             self.budget[r] = self.budget.get(r, 0.0) + setup + capex * paid
@@ -373,19 +365,21 @@ class _Resources:
             self.pool[key] = self.pool.get(key, 0.0) + per * q
 
 
-def _reach(built: BuiltModel, family: str, var: str) -> dict[str, dict[str, set[str]]]:
+def _reach(built: BuiltModel, flows: list[tuple[str, str, str]]
+           ) -> dict[str, dict[str, set[str]]]:
     """Where each industry's hosts can deliver: industry -> destination region -> origin
-    regions with an arc, read off a built family's flow variable (``flow`` of
-    chain_coordination, ``ship`` of markets: their documented symbols)."""
+    regions with an arc, read off the built families' flow variables (``flows``: family,
+    variable, constraint, from their ``heuristic_limits``)."""
     out: dict[str, dict[str, set[str]]] = {}
     m = built.model
-    if family not in m.families:
-        return out
-    comp = m.family[family].component(var)
-    if comp is None:
-        return out
-    for u, o, t in comp.index_set():
-        out.setdefault(u, {}).setdefault(t, set()).add(o)
+    for family, var, _ in flows:
+        if family not in m.families:
+            continue
+        comp = m.family[family].component(var)
+        if comp is None:
+            continue
+        for u, o, t in comp.index_set():
+            out.setdefault(u, {}).setdefault(t, set()).add(o)
     return out
 
 
@@ -436,8 +430,8 @@ class _Greedy:
         self.regions_of: dict[str, list[str]] = {}
         for i, r in sites.index:
             self.regions_of.setdefault(i, []).append(r)
-        self.chain_reach = _reach(built, "chain_coordination", "flow")
-        self.market_reach = _reach(built, "markets", "ship")
+        self.chain_reach = _reach(built, self.res.to_hosts)
+        self.market_reach = _reach(built, self.res.to_markets)
         chain = inst.chain
         self.ups: dict[str, list[tuple[str, float]]] = {i: [] for i in inst.industry_ids}
         for u, d, a in zip(chain["upstream"], chain["downstream"], chain["ratio"],
@@ -630,8 +624,7 @@ def greedy_hosting(built: BuiltModel) -> _Greedy:
     for s, q in forced:
         if s in scarce:
             g.supply(s, q)
-    names = {f.name for f in built.families} - set(built.soft_rows["family"])
-    markets = inst.table("markets") if inst.has("markets") else None
+    markets = g.res.located_demand
     for i in order:
         for s, q in forced:
             if s[0] == i and s not in scarce:
@@ -646,10 +639,8 @@ def greedy_hosting(built: BuiltModel) -> _Greedy:
         # what is left of the final demand, beyond the output already promised
         unpromised = sum(v for (ii, _), v in g.free.items() if ii == i)
         g.fill(i, float(inst.final_demand[i]) - located - unpromised)
-    if "policy" in names:  # equity floors
-        floors = inst.region["min_industries"].astype("Float64").dropna()
-        for r, n in floors.items():
-            g.floor(r, int(n))
+    for r, n in g.res.floors.items():  # equity floors
+        g.floor(r, int(n))
     return g
 
 
@@ -673,24 +664,23 @@ def _cheapest(i: str, regions: list[str], need: float, cap: dict[Site, float],
     return best
 
 
-#: limits whose shortfall in the completion LP the repair loop can fix: (family, constraint)
-#: -> the industry and the destination region of its index
-_REACH_LIMITS = {("chain_coordination", "chain_coordination_inflow"),
-                 ("markets", "markets_demand_met")}
 #: rounds of the repair loop
 REPAIR_ROUNDS = 5
 
 
-def reach_rows(built: BuiltModel, form: StandardForm) -> list[tuple[int, str, str, float]]:
-    """Rows of ``form`` that carry output to a destination (chain inflow, market demand),
-    as (row, industry, destination region, sign of a slack that relaxes the row)."""
+def reach_rows(built: BuiltModel, form: StandardForm, limits: set[tuple[str, str]]
+               ) -> list[tuple[int, str, str, float]]:
+    """Rows of ``form`` that carry output to a destination (chain inflow, market demand:
+    ``limits``, the (family, constraint) whose shortfall the repair loop can fix, indexed
+    by industry first and destination region last), as (row, industry, destination region,
+    sign of a slack that relaxes the row)."""
     out = []
     for k, con in enumerate(form.rows):
         comp = con.parent_component()
         block = comp.parent_block()
         if block is built.model or block.parent_component() is not built.model.family:
             continue
-        if (block.index(), comp.local_name) in _REACH_LIMITS:
+        if (block.index(), comp.local_name) in limits:
             i, t = con.index()[0], con.index()[-1]
             out.append((k, i, t, 1.0 if form.row_lower[k] > -np.inf else -1.0))
     return out
@@ -729,7 +719,9 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
     t0 = time.perf_counter()
     g = greedy_hosting(built)
     t1 = time.perf_counter()
-    rows = reach_rows(built, form)
+    delivered = {(f, c) for f, _, c in [*g.res.to_hosts, *g.res.to_markets]}
+    to_hosts = {c for _, _, c in g.res.to_hosts}
+    rows = reach_rows(built, form, delivered)
     elastic = with_slacks(form, rows)
     chain = built.instance.chain
     chain_down = chain.groupby("upstream")["downstream"].apply(list).to_dict()
@@ -753,7 +745,7 @@ def start_from_heuristic(built: BuiltModel, form: StandardForm, options: SolverO
         added = False
         for (k, i, t, _), amount in short:
             reach = (g.chain_reach if form.rows[k].parent_component().local_name
-                     == "chain_coordination_inflow" else g.market_reach)
+                     in to_hosts else g.market_reach)
             before = g.total(i)
             g.deliver(i, reach.get(i, {}).get(t), float(amount))
             if g.total(i) > before:

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.family import Family
-from allocator.core.schema import TableSpec
+from allocator.core.schema import MARKETS, TableSpec
+from allocator.core.tables import CAPACITY
 from allocator.input.network import Network
 from allocator.input.overrides import Overrides
 from allocator.input.read import read_instance
@@ -94,7 +95,7 @@ class Instance:
         """The unit of an industry's capacity (industries.csv capacity_unit, else [units])."""
         unit = self.industry["capacity_unit"].get(industry)
         return unit if isinstance(unit, str) and unit else str(self.settings["units"][
-            "capacity"])
+            CAPACITY])
 
     @cached_property
     def region_ids(self) -> list[str]:
@@ -126,8 +127,8 @@ class Instance:
     def final_demand(self) -> pd.Series:
         """D_i: national final demand per industry (from markets.csv where it has rows)."""
         demand = self.industry["demand"].astype(float).copy()
-        if self.has("markets"):
-            located = self.tables["markets"].groupby("industry")["demand"].sum()
+        if self.has(MARKETS.name):
+            located = self.tables[MARKETS.name].groupby("industry")["demand"].sum()
             demand.loc[located.index] = located
         return demand.fillna(0.0)
 

@@ -7,6 +7,7 @@ must not silently fall back to a default).
 from __future__ import annotations
 
 from allocator.core.family import Option
+from allocator.core.tables import CAPACITY
 
 #: top-level keys of instance.toml that are not tables
 TOP_LEVEL: tuple[Option, ...] = (
@@ -17,7 +18,7 @@ TOP_LEVEL: tuple[Option, ...] = (
 ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
     "units": (
         Option("money", str, "money", "unit of every money figure (e.g. 'CNY 100m')"),
-        Option("capacity", str, "unit", "default unit of capacity"),
+        Option(CAPACITY, str, "unit", "default unit of capacity"),
     ),
     "solver": (
         Option("time_limit", float, None, "wall-clock limit of the MIP solve (none: no limit)",

@@ -30,7 +30,7 @@ import pandera.pandas as pa
 
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, Option
-from allocator.core.schema import ColumnSpec, TableSpec, merged
+from allocator.core.schema import MARKETS, ColumnSpec, TableSpec, merged
 from allocator.input.families import (
     FamilyLoadError,
     compose,
@@ -118,9 +118,8 @@ class Reader:
         self._check_references(schema, tables)
         self._check_across(tables, settings)
         for fam in families:
-            check = getattr(fam, "validate", None)
-            if callable(check):
-                self.problems.extend(check(tables, settings))
+            if fam.input_rules is not None:
+                self.problems.extend(fam.input_rules(tables, settings))
         if self.problems:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
@@ -192,7 +191,7 @@ class Reader:
             return compose(base, loaded, drop)
         except ValueError as exc:
             self.add(TOML, str(exc), column="families.without")
-            return compose(base, loaded, [d for d in drop if d != "capacity"])
+            return compose(base, loaded, [d for d in drop if self.known_families[d].optional])
 
     def _root(self) -> Path:
         """The folder that paths in the settings are relative to."""
@@ -453,7 +452,7 @@ class Reader:
             self.problems.extend(check_shocks(tables, self.file_of))
         if industries is None:
             return
-        self._check_demand(industries, tables.get("markets"))
+        self._check_demand(industries, tables.get(MARKETS.name))
         self._check_sites(industries, tables.get("sites"), settings)
         chain = tables.get("chain")
         if chain is not None:

@@ -1,14 +1,13 @@
-"""The parts of the planner's report: the results folder a report reads
-(:class:`ResultsFolder`, :class:`ReportData`), and the blocks a section is made of
-(:class:`Section` holding text, :class:`Kpis`, :class:`Table` and :class:`Figure`)."""
+"""The data of the planner's report: the results folder a report reads
+(:class:`ResultsFolder`, :class:`ReportData`, with what the families add to it), a section
+function's type (:data:`SectionFn`) and charts as PNG (:func:`png`). The blocks a section is
+made of are in :mod:`allocator.output.parts`."""
 
 from __future__ import annotations
 
-import base64
 import io
 import json
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,13 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot: no display, renders offline
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
 from allocator.core.errors import InputError, Problem
+from allocator.core.family import Family, ReportParts
 from allocator.input.data import load_instance
+from allocator.output.parts import Block, Section, family_parts
 
 DPI = 110
 
@@ -80,6 +80,8 @@ class ReportData:
     against: ResultsFolder | None = None
     warnings: list[str] = field(default_factory=list)
     palette: dict[str, str] = field(default_factory=dict)  # industry -> colour
+    #: what the families of the run add to the report, in their build order
+    parts: list[ReportParts] = field(default_factory=list)
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -99,10 +101,26 @@ class ReportData:
             return str(self.industries.at[industry, "name"])
         return str(industry)
 
+    def family_blocks(self, section: str) -> list[Block]:
+        """The blocks the families add to the shared section with id ``section``."""
+        return [block for part in self.parts if section in part.blocks
+                for block in part.blocks[section](self)]
+
+    def family_kpis(self) -> list[tuple[str, str]]:
+        """The key figures the families add to the headline."""
+        return [kpi for part in self.parts if part.kpis is not None for kpi in part.kpis(self)]
+
+    def map_flows(self, flows: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``flows`` the families want drawn on the map."""
+        chosen = [part.map_flows(flows) for part in self.parts if part.map_flows is not None]
+        return pd.concat(chosen) if chosen else flows.iloc[:0]
+
 
 def load_report_data(results: str | Path, against: str | Path | None = None,
-                     instance: str | Path | None = None) -> ReportData:
-    """Read the results folder (and the comparison one), find names and coordinates."""
+                     instance: str | Path | None = None,
+                     families: Iterable[Family] = ()) -> ReportData:
+    """Read the results folder (and the comparison one), find names and coordinates and
+    what the families add (``families``: researchers' families, see :func:`family_parts`)."""
     res = read_results(results)
     warnings: list[str] = []
     geography = res.table("geography")
@@ -127,7 +145,8 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
     ids = list(industries.index) if not industries.empty else []
     cmap = plt.get_cmap("tab20")
     palette = {i: to_hex(cmap(k % 20)) for k, i in enumerate(ids)}
-    return ReportData(res, geography, industries, money, other, warnings, palette)
+    return ReportData(res, geography, industries, money, other, warnings, palette,
+                      family_parts(res.summary, families))
 
 
 def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
@@ -150,73 +169,8 @@ def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
         columns={"id": "region"})
 
 
-# ---------------------------------------------------------------------- page model
-@dataclass
-class Figure:
-    """A chart: PNG bytes, embedded in the page and written next to it as
-    ``<report>-<name>.png``."""
-
-    name: str
-    title: str
-    png: bytes
-    caption: str = ""
-
-    @property
-    def data_uri(self) -> str:
-        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
-
-
-@dataclass
-class Table:
-    """A table of the page; ``rows`` hold display text (escaped by the template)."""
-
-    title: str
-    columns: list[str]
-    rows: list[list[str]]
-    caption: str = ""
-    numeric: list[bool] = field(default_factory=list)  # right-align these columns
-
-
-@dataclass
-class Kpis:
-    """Key figures shown as cards: (value, what it is)."""
-
-    items: list[tuple[str, str]]
-
-
-@dataclass
-class Section:
-    """One section of the report: paragraphs (plain text), figures and tables, in order."""
-
-    id: str
-    title: str
-    blocks: list[str | Figure | Table | Kpis] = field(default_factory=list)
-
-
+#: a section of the report: a function of the data, None when its data are absent
 SectionFn = Callable[[ReportData], Section | None]
-
-
-# ---------------------------------------------------------------------- formatting
-def fmt(value: Any, digits: int = 2) -> str:
-    """A number for people: thousands separated, fixed decimals; blank for missing."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if math.isinf(v):
-        return "no limit" if v > 0 else "-inf"
-    return f"{v:,.{digits}f}"
-
-
-def short(value: float) -> str:
-    """A compact number for chart labels (3 significant digits)."""
-    if value == 0:
-        return "0"
-    return f"{value:.3g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
 def png(fig: plt.Figure) -> bytes:

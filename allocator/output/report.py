@@ -25,15 +25,22 @@ function finds them in ``data.tables`` (e.g. ``scenarios``) and returns the expe
 case charts, registered with :func:`add_section` (``after="headline"``), without touching the
 sections here.
 
-The parts of a page (:class:`~allocator.output.page.Section`, figures, tables) and the data
-a section reads (:class:`~allocator.output.page.ReportData`) live in
-:mod:`allocator.output.page`.
+The parts of a page (:class:`~allocator.output.parts.Section`, figures, tables) live in
+:mod:`allocator.output.parts`, the data a section reads
+(:class:`~allocator.output.page.ReportData`) in :mod:`allocator.output.page`.
+
+What a family adds (its ``ReportParts``: a built-in family's ``models/<family>/report.py``,
+a researcher's ``Family.report_parts``): a section of its own, placed among
+:data:`SECTIONS` (pilot bases after resources); blocks inside the shared sections that ask
+for them (``data.family_blocks("duplication")``: neighbour pairs); key figures of the
+headline; the flows the map draws.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,19 +55,15 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
 from matplotlib.patches import Rectangle
 
+from allocator.core.family import Family
 from allocator.output.page import (
-    Figure,
-    Kpis,
     ReportData,
     ResultsFolder,
-    Section,
     SectionFn,
-    Table,
-    fmt,
     load_report_data,
     png,
-    short,
 )
+from allocator.output.parts import Figure, Kpis, Section, Table, fmt, short
 from allocator.output.report_scenarios import scenarios_section
 
 #: most regions drawn as columns of a heatmap (national instances have hundreds)
@@ -147,9 +150,7 @@ def _kpis(data: ReportData) -> list[tuple[str, str]]:
                     "(industry, region) pairs host"))
         above = int((ind["hosts"] > ind["target_hosts"]).sum())
         out.append((f"{above} of {len(ind)}", "industries above their host target"))
-    pairs = data.results.table("neighbor_pairs")
-    if "neighbor_pairs" in data.tables:
-        out.append((str(len(pairs)), "neighbour pairs hosting the same industry"))
+    out += data.family_kpis()
     reg = data.results.table("regions")
     if "shadow_price" in reg.columns:
         binding = reg[(reg["shadow_price"].fillna(0) > 1e-9)]
@@ -351,8 +352,8 @@ def _map_chart(data: ReportData, alloc: pd.DataFrame, flows: pd.DataFrame) -> tu
     fig, ax = plt.subplots(figsize=(9.5, 7))
     ax.set_aspect(1 / max(math.cos(math.radians(lat0)), 0.2))
     if not flows.empty and {"family", "from", "to", "amount"} <= set(flows.columns):
-        chain = flows[(flows["family"] == "chain_coordination") & (flows["from"] != flows["to"])
-                      & (flows["amount"] > 0)]
+        chain = data.map_flows(flows)  # the value chain's flows (families' report.py)
+        chain = chain[(chain["from"] != chain["to"]) & (chain["amount"] > 0)]
         biggest = chain.groupby("industry")["amount"].transform("max")
         for good, src, dst, rel in zip(chain["industry"], chain["from"], chain["to"],
                                        chain["amount"] / biggest, strict=True):
@@ -414,19 +415,7 @@ def duplication(data: ReportData) -> Section | None:
                              "Grey: regions allowed to host (candidates); bar: regions that "
                              "host in this plan (red where above the target); black tick: the "
                              "national target."))
-    pairs = data.results.table("neighbor_pairs")
-    if "neighbor_pairs" in data.tables:
-        if pairs.empty:
-            sec.blocks.append("No neighbouring regions host the same industry.")
-        else:
-            sec.blocks.append(Table(
-                "Neighbouring regions that still host the same industry",
-                ["industry", "region", "neighbour", "distance (km)"],
-                [[data.industry_name(r.industry), data.region_name(r.a), data.region_name(r.b),
-                  fmt(r.distance_km, 0)] for r in pairs.itertuples(index=False)],
-                "Neighbours: same group (province) or closer than the family's distance; each "
-                "pair is penalized in the objective term neighbor_pairs.",
-                numeric=[False, False, False, True]))
+    sec.blocks.extend(data.family_blocks("duplication"))  # e.g. neighbour pairs
     return sec
 
 
@@ -476,6 +465,7 @@ def resources(data: ReportData) -> Section | None:
                                  _talent_chart(data, talent),
                                  "Talent used by hosted capacity against the talent available, "
                                  "summed over regions (each class in its own unit)."))
+    sec.blocks.extend(data.family_blocks("resources"))
     if priced:
         sec.blocks.extend(_price_tables(data, reg))
     return sec
@@ -604,27 +594,6 @@ def shortfalls(data: ReportData) -> Section | None:
     return sec
 
 
-def pilot_bases(data: ReportData) -> Section | None:
-    """Pilot bases (family pilot_bases): which open, where, for which field, whom they
-    serve; the bases that stay shut are counted."""
-    bases = data.results.table("pilot_bases")
-    if bases.empty:
-        return None
-    sec = Section("pilot_bases", "Pilot bases")
-    shown = bases[bases["opened"] == 1]
-    sec.blocks.append(f"{len(shown)} of {len(bases)} candidate bases open. A "
-                      "research-intensive industry is hosted only near an open base of its "
-                      "field; a base's researchers and setup cost count in its region's "
-                      "talent and funding limits.")
-    cols = ["base", "region", "field", "fixed_cost", "talent_class", "talent_need", "serves"]
-    sec.blocks.append(Table("Open bases", cols, [
-        [data.region_name(str(v)) if c == "region" else
-         ("" if pd.isna(v) else fmt(v) if isinstance(v, float) else str(v))
-         for c, v in zip(cols, row, strict=True)]
-        for row in shown[cols].itertuples(index=False)]))
-    return sec
-
-
 def reproduce(data: ReportData) -> Section:
     """Options, instance hash and software versions: enough to reproduce the run."""
     s = data.summary
@@ -671,9 +640,11 @@ def _flat(value: Any, prefix: str = "") -> list[tuple[str, Any]]:
     return [(prefix, "" if value is None else value)]
 
 
-#: the report's sections, in order; see the module docstring to add one
+#: the report's sections, in order; see the module docstring to add one. The families add
+#: theirs (``ReportParts.section``, placed after the one named ``after``): pilot bases after
+#: resources
 SECTIONS: list[SectionFn] = [headline, scenarios_section, map_section, allocation,
-                             duplication, resources, pilot_bases, shortfalls, reproduce]
+                             duplication, resources, shortfalls, reproduce]
 
 
 def add_section(fn: SectionFn, after: str | None = None) -> None:
@@ -687,11 +658,32 @@ def add_section(fn: SectionFn, after: str | None = None) -> None:
 # ---------------------------------------------------------------------- render
 def build_sections(data: ReportData, sections: list[SectionFn] | None = None
                    ) -> list[Section]:
+    """Run the section functions (:data:`SECTIONS` with the families' own sections, see
+    :func:`with_family_sections`) in order; a section whose data are absent is left out."""
     out = []
-    for fn in sections or SECTIONS:
+    for fn in sections or with_family_sections(SECTIONS, data):
         sec = fn(data)
         if sec is not None:
             out.append(sec)
+    return out
+
+
+def with_family_sections(sections: list[SectionFn], data: ReportData) -> list[SectionFn]:
+    """``sections`` with each family's own section (``ReportParts.section``, in the
+    families' order) placed after the section function named by its ``after``, or before
+    the last section (``reproduce``) when that names none of them."""
+    out = list(sections)
+    placed: dict[str, int] = {}  # after -> how many family sections already follow it
+    for part in data.parts:
+        if part.section is None:
+            continue
+        names = [f.__name__ for f in sections]
+        if part.after in names:
+            pos = out.index(sections[names.index(part.after)]) + 1 + placed.get(part.after, 0)
+        else:
+            pos = len(out) - 1
+        placed[part.after] = placed.get(part.after, 0) + 1
+        out.insert(pos, part.section)
     return out
 
 
@@ -721,11 +713,13 @@ def render_page(title: str, summary: dict[str, Any], sections: list[Section],
 
 
 def write_report(results: str | Path, output: str | Path | None = None, *,
-                 against: str | Path | None = None, instance: str | Path | None = None
-                 ) -> tuple[Path, list[Path]]:
+                 against: str | Path | None = None, instance: str | Path | None = None,
+                 families: Iterable[Family] = ()) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
-    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths."""
-    data = load_report_data(results, against, instance)
+    each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
+    ``families``: researchers' families whose ``report_parts`` to add (a built-in family's
+    are found by name)."""
+    data = load_report_data(results, against, instance, families)
     sections = build_sections(data)
     out = Path(output) if output is not None else Path(results) / "report.html"
     out.parent.mkdir(parents=True, exist_ok=True)

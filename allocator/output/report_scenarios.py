@@ -7,7 +7,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from allocator.output.page import DPI, Figure, Kpis, ReportData, Section, Table, fmt, png
+from allocator.output.page import DPI, ReportData, png
+from allocator.output.parts import Figure, Kpis, Section, Table, fmt
 
 
 def scenarios_section(data: ReportData) -> Section | None:

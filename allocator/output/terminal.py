@@ -1,10 +1,14 @@
-"""The text a planner reads in the terminal after a solve."""
+"""The text a planner reads in the terminal after a solve: the engine's lines, and the
+lines each family adds (``ReportParts.summary_lines``: a built-in family's
+``models/<family>/report.py``, a researcher's ``Family.report_parts``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pandas as pd
+
+from allocator.output.parts import parts_of
 
 
 def render_summary(result: Any) -> str:
@@ -49,13 +53,11 @@ def render_summary(result: Any) -> str:
         lines.append(f"{row.industry!s:<16}{row.candidates:>11}{row.hosts:>6}"
                      f"{row.target_hosts:>7}{row.candidates - row.hosts:>9}  "
                      f"{row.host_regions}")
-    bases = result.tables.get("pilot_bases")
-    if bases is not None and len(bases):
-        shown = bases[bases["opened"] == 1]
-        lines.append("")
-        lines.append(f"Pilot bases: {len(shown)} of {len(bases)} open (pilot_bases.csv):")
-        lines += [f"  {b.base} ({b.region}, {b.field}) serves {b.serves or 'no host'}"
-                  for b in shown.itertuples(index=False)]
+    for parts in filter(None, map(parts_of, result.built.families)):
+        more = parts.summary_lines(result.tables) if parts.summary_lines is not None else []
+        if more:  # e.g. the pilot bases that open
+            lines.append("")
+            lines += more
     if s.get("stochastic"):
         lines.append("")
         lines.append(render_stochastic(s["stochastic"], result.tables, money))

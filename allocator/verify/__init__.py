@@ -8,9 +8,14 @@ second statement of the formulation (docs/verification.md): they are written fro
 documented definitions, not from the model code, so a mistake in one shows up as a
 disagreement with the other.
 
-* Built-in families: their rules are in :mod:`allocator.verify.rules`.
-* A researcher's family brings its own rules as ``Family(check=...)``: a function that gets
-  a :class:`Check` and calls :meth:`Check.at_most`, :meth:`Check.at_least`,
+* The engine's own rules (domains, bounds, what leaves a site) are in
+  :mod:`allocator.verify.rules`.
+* A built-in family's rules are in its folder, ``models/<family>/verify.py``, found by name
+  (``allocator.models.<family>.verify``) and collected from its ``VERIFY``
+  (:class:`FamilyRules`: the rules, and the option defaults, term weights and input columns
+  restated).
+* A researcher's family brings its own rules as ``Family(verify_rules=...)``: a function
+  that gets a :class:`Check` and calls :meth:`Check.at_most`, :meth:`Check.at_least`,
   :meth:`Check.term`. A family with neither is reported as *not checked*, and the
   verification fails: a plan is never called verified when part of it was not looked at.
 
@@ -26,6 +31,7 @@ This module (and everything it imports) must not import Pyomo or HiGHS; a test c
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -40,8 +46,8 @@ from allocator.verify.check import (
     FEASIBILITY_TOLERANCE,
     OBJECTIVE_TOLERANCE,
     Check,
+    FamilyRules,
     Report,
-    Rule,
     Run,
     Violation,
 )
@@ -55,24 +61,34 @@ from allocator.verify.data import (
 )
 from allocator.verify.scenarios import load_named_tables
 
-__all__ = ["Check", "ReadError", "Report", "Violation", "verify"]
+__all__ = ["Check", "FamilyRules", "ReadError", "Report", "Violation", "builtin_rules", "verify"]
+
+#: ``source`` of a built-in family in summary.json
+BUILTIN = "allocator.models"
 
 
 def verify(instance: str | Path, results: str | Path,
            family_files: Iterable[str | Path] = ()) -> Report:
     """Check the results folder ``results`` against the instance folder ``instance``.
 
-    ``family_files``: researchers' family files whose ``check`` to use, by family name
-    (default: the file each active family was loaded from, as recorded in summary.json).
-    Raises :class:`ReadError` when a folder cannot be read at all.
+    ``family_files``: researchers' family files whose ``verify_rules`` to use, by family
+    name (default: the file each active family was loaded from, as recorded in
+    summary.json). Raises :class:`ReadError` when a folder cannot be read at all.
     """
     res = read_results(results)
     summary = res.summary
     report = Report(Path(instance).resolve(), res.path,
                     objective_written=summary.get("objective"))
-    active = [f for f in summary.get("families", []) if f.get("active")]
-    hooks, extra_tables = _family_hooks(active, family_files, report)
-    data = read_instance(instance, extra_tables)
+    listed = summary.get("families", [])
+    active = [f for f in listed if f.get("active")]
+    known = _family_rules(listed, family_files, report)
+    columns: dict[str, dict[str, str]] = {}
+    tables: dict[str, dict[str, str]] = {}
+    for fam in known.values():
+        for table, kinds in fam.columns.items():
+            columns.setdefault(table, {}).update(kinds)
+        tables.update(fam.tables)
+    data = read_instance(instance, columns, tables)
     report.instance = data.path
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
     report.notes.extend(apply_overrides(data, summary))  # a sweep case's what-if
@@ -96,39 +112,66 @@ def verify(instance: str | Path, results: str | Path,
                                "active in summary.json")
     for fam in active:
         name = fam["name"]
-        builtin = fam.get("source", "allocator.models") == "allocator.models"
-        options = _options(name, summary, toml, report, builtin)
+        options = _options(name, summary, toml, report, known.get(name))
+        rule = known[name].rules if name in known else None
+        how = ("built-in rules" if _is_builtin(fam) else
+               f"its own verify_rules ({fam.get('source')})")
         if name in second:  # checked in every scenario, below
-            report.checked[name] = "built-in rules, in every scenario"
+            report.checked[name] = f"{how}, in every scenario"
             continue
-        if name in hooks:
-            hooks[name](Check(run, name, options))
-            report.checked[name] = f"its own check ({fam.get('source')})"
-        elif builtin and name in rules.RULES:
-            rules.RULES[name](Check(run, name, options))
-            report.checked[name] = "built-in rules"
+        if rule is not None:
+            rule(Check(run, name, options))
+            report.checked[name] = how
         elif name not in report.unchecked:
-            report.unchecked[name] = ("no rules: the family defines no check= and is not a "
-                                      "built-in family; its constraints and terms were not "
-                                      "recomputed")
+            report.unchecked[name] = (
+                "no rules: the family defines no verify_rules" if name in known or not
+                _is_builtin(fam) else f"no rules: allocator.models.{name}.verify does not "
+                "exist") + "; its constraints and terms were not recomputed"
     if stochastic:
         scenarios.check(run, [f for f in active if f["name"] in second],
-                        lambda name: _options(name, summary, toml, report, True))
+                        lambda name: _options(name, summary, toml, report, known.get(name)),
+                        {name: fam.rules for name, fam in known.items()})
     if summary.get("term_bounds"):
         rules.term_bounds(Check(run, ENGINE, {}), summary["term_bounds"])
     _shortfalls(run)
-    _objective(run, active, toml)
+    _objective(run, active, toml, known)
     report.rows = run.rows
     return report
 
 
-def _family_hooks(active: list[dict[str, Any]], files: Iterable[str | Path], report: Report
-                  ) -> tuple[dict[str, Rule], tuple[Any, ...]]:
-    """The ``check`` of each researcher family that is active (loaded from its file)."""
+def _is_builtin(entry: dict[str, Any]) -> bool:
+    """Whether a family of summary.json is a built-in one (not loaded from a file)."""
+    return entry.get("source", BUILTIN) == BUILTIN
+
+
+def builtin_rules(name: str) -> FamilyRules | None:
+    """``VERIFY`` of the built-in family ``name`` (its ``models/<name>/verify.py``, imported
+    as ``allocator.models.<name>.verify``), or None when it has none."""
+    module = f"{BUILTIN}.{name}.verify"
+    try:
+        found = importlib.import_module(module)
+    except ModuleNotFoundError as exc:  # no such file; an import inside it still fails
+        if exc.name is not None and module.startswith(exc.name):
+            return None
+        raise
+    rules_ = getattr(found, "VERIFY", None)
+    return rules_ if isinstance(rules_, FamilyRules) else None
+
+
+def _family_rules(listed: list[dict[str, Any]], files: Iterable[str | Path], report: Report
+                  ) -> dict[str, FamilyRules]:
+    """What the checker knows of each family of summary.json: a built-in family's
+    ``VERIFY`` (found by name), a researcher's family's ``verify_rules``, tables and columns
+    (loaded from its file)."""
+    known = {}
+    for f in listed:
+        if _is_builtin(f) and (found := builtin_rules(f["name"])) is not None:
+            known[f["name"]] = found
     given = list(files)
-    outside = [f for f in active if f.get("source", "allocator.models") != "allocator.models"]
+    active = [f for f in listed if f.get("active")]
+    outside = [f for f in active if not _is_builtin(f)]
     if not outside and not given:
-        return {}, ()
+        return known
     loaded = {}
     for path in [*(f["source"] for f in outside), *given]:
         try:
@@ -137,18 +180,18 @@ def _family_hooks(active: list[dict[str, Any]], files: Iterable[str | Path], rep
             report.notes.append(f"could not load {path}: {exc}")
             continue
         loaded[fam.name] = fam
-    hooks: dict[str, Rule] = {}
-    tables: list[Any] = []
     for f in active:
         fam = loaded.get(f["name"])
         if fam is None:
             if f in outside:
                 report.unchecked[f["name"]] = f"its file {f['source']} could not be loaded"
             continue
-        tables.extend(fam.tables)
-        if fam.check is not None:
-            hooks[fam.name] = fam.check
-    return hooks, tuple(tables)
+        known[fam.name] = FamilyRules(
+            rules=fam.verify_rules,
+            columns={table: {c.name: c.kind for c in specs}
+                     for table, specs in fam.columns.items()},
+            tables={t.name: {c.name: c.kind for c in t.columns} for t in fam.tables})
+    return known
 
 
 def _compare_files(data: InstanceData, summary: dict[str, Any], report: Report) -> None:
@@ -207,13 +250,13 @@ def _recorded(res: ResultsData) -> dict[tuple[str, str, str], float]:
 
 
 def _options(name: str, summary: dict[str, Any], toml: dict[str, Any], report: Report,
-             builtin: bool) -> dict[str, Any]:
+             known: FamilyRules | None) -> dict[str, Any]:
     """The family's options: instance.toml's value where given, else the default (the
     checker's own copy for built-in families, else what the solve recorded). A recorded
     value that disagrees is a problem: the solve read the instance differently."""
     recorded = summary.get("options", {}).get("families", {}).get(name, {})
     given = toml.get(name, {}) if isinstance(toml.get(name), dict) else {}
-    defaults = rules.DEFAULT_OPTIONS.get(name, recorded) if builtin else recorded
+    defaults = known.options if known is not None and known.options is not None else recorded
     options = {**defaults, **given}
     for key, value in options.items():
         if key in recorded and recorded[key] != value:
@@ -237,7 +280,8 @@ def _shortfalls(run: Run) -> None:
                                                         "needed", "recorded"])
 
 
-def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any]) -> None:
+def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any],
+               known: dict[str, FamilyRules]) -> None:
     """Every written term against its recomputed value; the weighted sum against
     summary.json. The shortfall term is what the softened rows need (sum of their excess)."""
     report, summary = run.report, run.results.summary
@@ -246,6 +290,7 @@ def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any]) -> 
         run.terms["shortfall"] = (ENGINE, float(sum(run.matched.values())))
     given = toml.get("objective", {}) if isinstance(toml.get("objective"), dict) else {}
     recorded_weights = summary.get("weights", {})
+    defaults = {term: w for fam in known.values() for term, w in fam.weights.items()}
     rows = []
     total = 0.0
     complete = True
@@ -253,8 +298,7 @@ def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any]) -> 
     for term in names:
         w_row = written[written["term"] == term]
         value = float(w_row["value"].iloc[0]) if len(w_row) else np.nan
-        weight = float(given.get(term, rules.DEFAULT_WEIGHTS.get(term,
-                                                           recorded_weights.get(term, 1.0))))
+        weight = float(given.get(term, defaults.get(term, recorded_weights.get(term, 1.0))))
         if term in recorded_weights and float(recorded_weights[term]) != weight:
             report.problems.append(f"weight of {term}: the instance says {weight:g}, the "
                                    f"solve used {recorded_weights[term]:g}")

@@ -1,6 +1,8 @@
 """What a rule of ``allocator verify`` works with: :class:`Check` (the plan and the
-instance data as pandas tables, and the methods that record a violation), the
-:class:`Report` it fills, and the tolerances."""
+instance data as pandas tables, quantities several families' rules share, and the methods
+that record a violation), the :class:`Report` it fills, the tolerances, and
+:class:`FamilyRules`: what the checker knows of one family (its rules and the data it
+declares), which a built-in family's ``verify.py`` states as ``VERIFY``."""
 
 from __future__ import annotations
 
@@ -22,6 +24,11 @@ FEASIBILITY_TOLERANCE = 1e-6
 OBJECTIVE_TOLERANCE = 1e-6
 ENGINE = "(engine)"
 
+
+def sum_by(values: pd.Series, keys: list[pd.Series] | pd.Series) -> pd.Series:
+    """``values`` summed per key (one Series, or several for a MultiIndex), in the order
+    the keys first appear."""
+    return values.groupby(keys, sort=False).sum()
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,36 @@ class Check:
                                                      index_text(index), float(amount), unit,
                                                      detail))
 
+    def national_capacity(self) -> pd.Series:
+        r"""$Q_i = \sum_r q_{ir}$ for every industry (0 without sites)."""
+        q = self.capacity.groupby(level="industry", sort=False).sum()
+        return q.reindex(self.data.industries.index, fill_value=0.0)
+
+    def downstream_use(self, q_total: pd.Series) -> pd.Series:
+        r"""$\sum_{(i,d) \in L} a_{id} Q_d$ per industry i, for national capacities
+        ``q_total`` ($Q_d$)."""
+        chain = self.data.chain
+        use = pd.Series(0.0, index=self.data.industries.index)
+        if len(chain):
+            part = chain["ratio"].astype(float).to_numpy() * q_total.reindex(
+                chain["downstream"]).to_numpy()
+            use = use.add(pd.Series(part).groupby(chain["upstream"].to_numpy()).sum(),
+                          fill_value=0.0)
+        return use
+
+    def contributed(self, resource: str, per_item: bool = True) -> pd.Series:
+        """What families use of ``resource`` inside another family's limits (uses.csv),
+        summed per (region, item), or per region when ``per_item`` is false. Each
+        contributing family's rules check its own rows; the owner adds them to its limits."""
+        uses = self.results.get("uses")
+        if uses is None or not len(uses):
+            return pd.Series(dtype=float)
+        rows = uses[uses["resource"] == resource]
+        if not per_item:
+            return sum_by(rows["amount"].astype(float), rows["region"])
+        return sum_by(rows["amount"].astype(float),
+                      [rows["region"], rows["item"].astype(str)])
+
     def count(self, rows: int) -> None:
         """Add rows checked by a rule that reports through :meth:`violation`."""
         self._run.rows[self.family] = self._run.rows.get(self.family, 0) + int(rows)
@@ -231,6 +268,33 @@ class Check:
 
 #: a family's rules: a function of a Check
 Rule = Callable[[Check], None]
+
+
+@dataclass(frozen=True)
+class FamilyRules:
+    """What the checker knows of one family, stated without its model code.
+
+    A built-in family's ``verify.py`` defines ``VERIFY = FamilyRules(...)``, restating
+    from the family's mathematics and declarations (never importing its ``model.py``):
+
+    * ``rules``: its constraints and objective terms recomputed from the written plan
+      (None: the checker cannot check it, and says so);
+    * ``options``: the defaults of its options, compared with what the solve recorded
+      (None: take the recorded ones, as for a researcher's family);
+    * ``weights``: the default weight of each objective term it adds;
+    * ``columns``: the columns it adds to the built-in tables (table -> column -> kind,
+      kinds as in :mod:`allocator.core.schema`), so that they are read typed;
+    * ``tables``: the input tables it declares (table -> column -> kind).
+
+    A researcher's family gets one from its ``Family`` (``verify_rules``, ``tables``,
+    ``columns``): see :mod:`allocator.verify`.
+    """
+
+    rules: Rule | None = None
+    options: dict[str, Any] | None = None
+    weights: dict[str, float] = field(default_factory=dict)
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    tables: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass

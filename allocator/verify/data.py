@@ -31,15 +31,6 @@ from allocator.input.convert import workbook_to_folder
 from allocator.input.overrides import Overrides
 from allocator.input.settings import ENGINE_SECTIONS
 
-#: columns that built-in families add to the built-in tables (their ColumnSpecs live with
-#: the families, which import Pyomo), with their kinds
-FAMILY_COLUMNS: dict[str, dict[str, str]] = {"industries": {
-    "chain_nearest": "int", "min_hosts": "int", "max_share": "float", "n1_cover": "float",
-    "research_field": "str", "pilot_reach_km": "float"}, "inputs": {"price": "float"}}
-#: tables that built-in families declare, restated: name -> column kinds
-FAMILY_TABLES: dict[str, dict[str, str]] = {"pilot_bases": {
-    "id": "id", "region": "id", "field": "str", "fixed_cost": "float", "talent_class": "str",
-    "talent_need": "float"}}
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f"}
 EARTH_RADIUS_KM = 6371.0088  # mean Earth radius (IUGG)
@@ -98,6 +89,9 @@ class InstanceData:
     tables: dict[str, pd.DataFrame]
     files: dict[str, str]  # table -> path relative to the folder
     hashes: dict[str, str] = field(default_factory=dict)
+    #: the kinds of the columns the families add to the built-in tables (table -> column
+    #: -> kind), as the tables were read with them
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """The table ``name`` (an empty frame with its declared columns when absent)."""
@@ -263,24 +257,27 @@ class InstanceData:
             pd.MultiIndex.from_arrays([list(frm), list(to)])).to_numpy(float)
 
 
-def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
-    """Read instance.toml and every table of the folder (as given in [tables]); an ``.xlsx``
-    instance workbook is read through :func:`read_workbook`."""
+def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = None,
+                  tables: dict[str, dict[str, str]] | None = None) -> InstanceData:
+    """Read instance.toml and every table of the folder (as given in [tables]): the built-in
+    tables typed by :mod:`allocator.core.schema`, with the columns the families add
+    (``columns``: table -> column -> kind), and the tables the families declare (``tables``,
+    likewise). An ``.xlsx`` instance workbook is read through :func:`read_workbook`."""
+    columns, tables = columns or {}, tables or {}
     folder = Path(path)
     if folder.suffix.lower() == ".xlsx" and folder.is_file():
-        return read_workbook(folder, extra_tables)
+        return read_workbook(folder, columns, tables)
     toml_path = folder / "instance.toml"
     if not toml_path.is_file():
         raise ReadError(f"{folder}: not an instance folder (no instance.toml)")
     settings = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     hashes = {"instance.toml": sha256(toml_path)}
     renamed = settings.get("tables", {})
-    tables: dict[str, pd.DataFrame] = {}
+    found: dict[str, pd.DataFrame] = {}
     files: dict[str, str] = {}
-    restated = [(name, None, kinds) for name, kinds in FAMILY_TABLES.items()
-                if name not in {t.name for t in extra_tables}]
-    for name, spec, kinds in (*((t.name, t, FAMILY_COLUMNS.get(t.name)) for t in
-                                (*TABLES.values(), *extra_tables)), *restated):
+    declared = [(name, None, kinds) for name, kinds in tables.items() if name not in TABLES]
+    for name, spec, kinds in (*((t.name, t, columns.get(t.name)) for t in TABLES.values()),
+                              *declared):
         rel = renamed.get(name, f"{name}.csv")
         file = folder / rel
         if not file.is_file():
@@ -289,13 +286,13 @@ def read_instance(path: str | Path, extra_tables: tuple[TableSpec, ...] = ()) ->
         for column, kind in (kinds or {}).items():  # optional columns left out: blank
             if column not in table.columns:
                 table[column] = _typed(pd.Series("", index=table.index, dtype=object), kind)
-        tables[name] = table
+        found[name] = table
         files[name] = str(Path(rel))
         hashes[str(Path(rel))] = sha256(file)
     for required in ("regions", "industries"):
-        if required not in tables:
+        if required not in found:
             raise ReadError(f"{folder}: {required}.csv is missing")
-    return InstanceData(folder.resolve(), settings, tables, files, hashes)
+    return InstanceData(folder.resolve(), settings, found, files, hashes, columns)
 
 
 def apply_overrides(data: InstanceData, summary: dict[str, Any]) -> list[str]:
@@ -316,13 +313,14 @@ def apply_overrides(data: InstanceData, summary: dict[str, Any]) -> list[str]:
     return [str(p) for p in problems]
 
 
-def read_workbook(book: Path, extra_tables: tuple[TableSpec, ...] = ()) -> InstanceData:
+def read_workbook(book: Path, columns: dict[str, dict[str, str]] | None = None,
+                  tables: dict[str, dict[str, str]] | None = None) -> InstanceData:
     """An instance workbook, converted to a temporary folder by ``allocator.input.convert``
     and read like one. That converter is the validated reader, which loads the families'
     definitions (and with them Pyomo); the checks themselves stay plain pandas."""
     with tempfile.TemporaryDirectory() as tmp:
         workbook_to_folder(book, Path(tmp) / "instance")
-        data = read_instance(Path(tmp) / "instance", extra_tables)
+        data = read_instance(Path(tmp) / "instance", columns, tables)
     data.path = book.resolve()
     data.hashes = {book.name: sha256(book)}
     return data

@@ -10,7 +10,7 @@ deterministic plan. For each scenario $s$ the scenario's data is restated from s
 * $0 \le \text{unmet}_{iws} \le D_{iw}$ (scenario_unmet.csv) and
   $\sum_r \text{production}_{irs} + \sum_w \text{unmet}_{iws} \ge D_i + \sum_d a_{id}
   \sum_r \text{production}_{drs}$;
-* the second-stage families' own rules (allocator/verify/rules.py), run with the scenario's
+* the second-stage families' own rules (``models/<family>/verify.py``), run with the scenario's
   production in place of capacity, its flows (scenario_flows.csv), imports
   (scenario_imports.csv) and data, each market's demand less its unmet demand, and without
   the valid inequalities (the model leaves them out in scenarios); what leaves a site is at
@@ -32,9 +32,8 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.schema import TABLES
-from allocator.verify import rules as builtin
-from allocator.verify.check import Check, Run
-from allocator.verify.data import FAMILY_COLUMNS, read_table, sha256
+from allocator.verify.check import Check, Rule, Run
+from allocator.verify.data import read_table, sha256
 
 if TYPE_CHECKING:
     from allocator.verify.data import InstanceData
@@ -50,7 +49,7 @@ def load_named_tables(data: InstanceData, summary: dict[str, Any]) -> None:
         spec = TABLES.get(name)
         if spec is None or data.files.get(name) == rel or not (data.path / rel).is_file():
             continue
-        data.tables[name] = read_table(data.path / rel, spec, FAMILY_COLUMNS.get(name))
+        data.tables[name] = read_table(data.path / rel, spec, data.columns.get(name))
         if name in data.files:  # the folder's own file was not what the solve read
             data.hashes.pop(data.files[name], None)
         data.files[name] = rel
@@ -110,9 +109,11 @@ def _scaled(data: InstanceData, factors: dict[tuple[str, str], float],
     return replace(data, tables=tables)
 
 
-def check(run: Run, second: list[dict[str, Any]], options_of: Any) -> None:
+def check(run: Run, second: list[dict[str, Any]], options_of: Any,
+          rules: dict[str, Rule | None]) -> None:
     """Check every scenario of ``run`` (see the module docstring); ``second`` are the
-    second-stage families (summary.json entries), ``options_of(name)`` their options."""
+    second-stage families (summary.json entries), ``options_of(name)`` their options,
+    ``rules`` each family's rules (None or absent: it has none)."""
     data, res, report = run.data, run.results, run.report
     stoch = res.summary.get("stochastic") or {}
     scen = scenarios(data)
@@ -201,7 +202,7 @@ def check(run: Run, second: list[dict[str, Any]], options_of: Any) -> None:
         for fam in second:
             fname = fam["name"]
             opts = {**options_of(fname), "strengthen": False}
-            rule = builtin.RULES.get(fname)
+            rule = rules.get(fname)
             if rule is None:
                 report.unchecked[fname] = "no rules for a second-stage family in scenarios"
                 continue

@@ -37,6 +37,11 @@ The site maximum $\overline{Q}_{ir}$ is ``sites.csv max_capacity``, else the ind
 its downstream industries at their own $G$), and never below $m_i$ or the existing capacity.
 Brownfield sites ($e_{ir} > 0$) are exempt from the minimum scale: the plant exists. Capacity
 is used at its full rate, so the chain's intermediate demand is counted on capacity.
+
+Pre-solve check (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of industry $i$ in any plan (final demand plus what downstream
+industries use at their own least capacity, and at least the existing capacity kept), the
+candidate sites can build it, $L_i \le \sum_{r:(i,r)\in S} \overline{Q}_{ir}$.
 """
 
 from __future__ import annotations
@@ -48,9 +53,11 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Option, Symbol, Term, rows_where
+from allocator.core.presolve import CheckFailure, exceeds, number, rows_text
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
+    from allocator.input.data import Instance
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -127,6 +134,35 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        demand, inst.capacity_unit(index), note, needs="demand", has="can build")
 
 
+def _demand_where(inst: Instance, industry: str) -> str:
+    """The input rows of an industry's final demand: its markets.csv rows, else its
+    industries.csv row."""
+    if inst.has("markets"):
+        rows = rows_where(inst.table("markets"), industry=industry)
+        if rows:
+            return rows_text(inst.file_of("markets"), rows)
+    return rows_text(inst.file_of("industries"), (int(inst.industry.at[industry, "row"]),))
+
+
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """The candidate sites of each industry can build its least capacity $L_i$."""
+    most = inst.sites["capacity_max"].groupby(level=0).sum().reindex(inst.industry_ids,
+                                                                     fill_value=0.0)
+    out = []
+    for i in inst.industry_ids:
+        if exceeds(float(least[i]), float(most[i])):
+            n = int((inst.sites.index.get_level_values(0) == i).sum())
+            unit = inst.capacity_unit(i)
+            out.append(CheckFailure("capacity", "site_maxima", (
+                f"{_demand_where(inst, i)} ({i}): needs at least {number(least[i])} {unit} "
+                f"(final demand {number(inst.final_demand[i])} plus what downstream industries "
+                f"use), but its {n} candidate site{'s' if n != 1 else ''} can build at most "
+                f"{number(most[i])} together (site maxima: sites.csv max_capacity, "
+                f"industries.csv capacity_max; forbidden pairs: sites.csv allowed)")))
+    return out
+
+
 FAMILY = Family(
     name="capacity",
     summary="Capacity only where hosted, within [minimum scale, site max]; national "
@@ -135,8 +171,11 @@ FAMILY = Family(
     build=build,
     valid_inequalities=("capacity_cover_by_hosts", "capacity_fewest_hosts"),
     limits=("capacity_covers_requirement",),
-    report=report,
+    report_rows=report,
     limit_source=limit_source,
+    presolve_checks=presolve_checks,
+    relax_last=True,
+    site_maximum_rows=("capacity_within_max",),
     optional=False,
     options=(
         Option("strengthen", bool, True, "add the valid inequalities capacity_cover_by_hosts "

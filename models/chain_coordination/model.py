@@ -69,7 +69,7 @@ import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Option, Symbol, Term
 from allocator.core.schema import ColumnSpec
-from allocator.core.tables import flow_table
+from allocator.core.tables import HeuristicLimits, flow_table
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
@@ -200,6 +200,13 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
         "nearest, industries.csv chain_nearest, arcs.csv)")
 
 
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """For the construction heuristic: ``flow`` carries upstream output to the downstream
+    hosts, and ``chain_coordination_inflow`` is what each region must receive."""
+    return HeuristicLimits(to_hosts=("flow", "chain_coordination_inflow"))
+
+
 FAMILY = Family(
     name="chain_coordination",
     summary="Upstream output flows on sparse arcs to downstream hosts; cost grows with "
@@ -210,8 +217,10 @@ FAMILY = Family(
                         "chain_coordination_flow_within_host"),
     limits=("chain_coordination_inflow",),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     site_bounds=site_bounds,
+    heuristic_limits=heuristic_limits,
+    relax_last=True,
     requires=("chain",),
     stage=2,
     columns={"industries": (

@@ -63,7 +63,7 @@ FAMILY = Family(
     summary="Penalize host regions beyond each industry's target and capacity beyond demand.",
     math=__doc__ or "",
     build=build,
-    report=report,
+    report_rows=report,
     terms=(
         Term("site_excess", "host regions beyond each industry's target", "money per region"),
         Term("overcapacity", "capacity beyond final plus intermediate demand",

@@ -65,7 +65,7 @@ FAMILY = Family(
             "industry.",
     math=__doc__ or "",
     build=build,
-    report=report,
+    report_rows=report,
     options=(
         Option("distance_km", float, 150.0, "regions at most this far apart are neighbours",
                unit="km", ge=0),

@@ -22,6 +22,13 @@ cost of an open pilot base), paid from the budget and the general fund; none in 
 formulation. The rows are built in the ``close`` phase, after every family's uses.
 Investment is counted once, in the ``investment`` term of the capacity family; the fund
 only finances it.
+
+Pre-solve checks (before any solve; a failure proves that no plan exists): the cheapest way
+to build every industry's least capacity $L_i$ (existing capacity free; must-host sites pay
+their setup and minimum scale; then the sites in order of their cost per unit, a greenfield
+unit costing $c_{ir} + F_{ir}/\overline{Q}_{ir}$, the LP relaxation of the fixed charge)
+costs at most $\sum_r B_r + F$; and in each region the must-host sites alone,
+$\sum_{i \in S^{must}_r} (F_{ir} + c_{ir} m_i)$, cost at most $B_r + F$.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Option, Symbol
+from allocator.core.presolve import CheckFailure, exceeds, least_investment, number, rows_text
+from allocator.core.tables import HeuristicLimits
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
@@ -178,6 +187,51 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
         share * fund if reserved else (1 - share) * fund, money)
 
 
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """The cheapest way to meet demand fits the budgets plus the national fund; each region's
+    must-host sites fit its own budget plus the fund."""
+    fund = float(options["national_fund"])
+    budget = inst.region["funding_budget"].astype(float)
+    money = inst.money
+    cost, must = least_investment(inst, least)
+    out = []
+    available = float(budget.sum()) + fund
+    fund_text = f"; instance.toml [funding] national_fund {number(fund)}" if fund else ""
+    if exceeds(cost, available):
+        out.append(CheckFailure("funding", "least_investment", (
+            f"funding: meeting all demand costs at least {number(cost)} {money} even at the "
+            f"cheapest sites (industries.csv and sites.csv fixed_cost, unit_capex), but the "
+            f"regions' budgets plus the national fund total {number(available)} "
+            f"({rows_text(inst.file_of('regions'), [int(r) for r in inst.region['row']])}, "
+            f"column funding_budget{fund_text})")))
+    for r, c in must.items():
+        if exceeds(float(c), float(budget[r]) + fund):
+            sites = inst.sites
+            at = ((sites.index.get_level_values(1) == r) & sites["must_host"].to_numpy()
+                  & ~sites["brownfield"].to_numpy())
+            rows = [int(x) for x in sites.loc[at, "row"] if x]
+            out.append(CheckFailure("funding", "must_host_budget", (
+                f"{rows_text(inst.file_of('regions'), (int(inst.region.at[r, 'row']),))} "
+                f"({r}): its must-host sites alone cost {number(c)} {money} "
+                f"({rows_text(inst.file_of('sites'), rows)}), but its budget is "
+                f"{number(budget[r])}{' plus the national fund ' + number(fund) if fund else ''}"
+            )))
+    return out
+
+
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """Each region's budget, the national fund's general part and its part reserved for
+    slow-return industries, for the construction heuristic."""
+    fund = float(options["national_fund"])
+    share = float(options["slow_return_reserved_share"])
+    slow = inst.industry["slow_return"].astype("boolean").fillna(False)
+    return HeuristicLimits(budget=inst.region["funding_budget"].astype(float).to_dict(),
+                           fund=(1 - share) * fund, reserved=share * fund,
+                           reserved_for=frozenset(slow.index[slow.to_numpy(dtype=bool)]))
+
+
 FAMILY = Family(
     name="funding",
     summary="Fixed setup cost plus capex of new capacity within each region's budget plus "
@@ -187,9 +241,11 @@ FAMILY = Family(
     close=close,
     collects=("funding",),
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
-    report=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
+    report_rows=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
     limit_source=limit_source,
     site_bounds=site_bounds,
+    presolve_checks=presolve_checks,
+    heuristic_limits=heuristic_limits,
     options=(
         Option("national_fund", float, 0.0, "national guidance fund F that regions may draw "
                "on", unit="money", ge=0),

@@ -39,10 +39,11 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Option, Symbol, Term, rows_where
-from allocator.core.tables import flow_table
+from allocator.core.tables import HeuristicLimits, flow_table
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
+    from allocator.input.data import Instance
 
 
 def ship_arcs(ctx: Context) -> pd.DataFrame:
@@ -145,6 +146,14 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        ctx.instance.capacity_unit(i), needs="demand", has="can be supplied")
 
 
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """For the construction heuristic: ``ship`` carries output to the markets, each market's
+    demand $D_{im}$ (``markets_demand_met``) is what it must receive."""
+    return HeuristicLimits(to_markets=("ship", "markets_demand_met"),
+                           located_demand=inst.table("markets"))
+
+
 FAMILY = Family(
     name="markets",
     summary="Shipments from producing sites meet each region's final demand at a transport "
@@ -154,7 +163,9 @@ FAMILY = Family(
     valid_inequalities=("markets_ship_within_host",),
     limits=("markets_demand_met",),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
+    heuristic_limits=heuristic_limits,
+    relax_last=True,
     requires=("markets",),
     stage=2,
     demand=("markets_demand_met",),

@@ -34,17 +34,24 @@ its fixed cost $F^{pilot}_b$ (``fixed_cost``) is paid from the region's budget (
 national fund). This family does not build those rows: it declares the uses through the
 core (``ctx.add_use``), and the talent and funding families count them in their own limits
 (their ``close`` phase). Without those families the base uses nothing but its cost.
+
+Pre-solve check (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of industry $i$ in any plan, the candidate sites of each
+research-intensive industry with a base of its field in reach can build it,
+$L_i \le \sum_{r:\ B_{ir} \ne \emptyset} \overline{Q}_{ir}$.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.errors import Problem
-from allocator.core.family import Family, LimitSource, Option, Symbol, Term
+from allocator.core.family import Family, LimitSource, Option, Symbol, Term, rows_where
+from allocator.core.presolve import CheckFailure, exceeds, number, rows_text
 from allocator.core.schema import ColumnSpec, TableSpec
 
 if TYPE_CHECKING:
@@ -204,7 +211,7 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        "hosts")
 
 
-def validate(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[Problem]:
+def input_rules(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[Problem]:
     """research_field without a pilot_bases.csv would be ignored silently; a base that needs
     talent must say which class (and a class without an amount needs none: also asked)."""
     ind, table = tables.get("industries"), tables.get("pilot_bases")
@@ -227,6 +234,35 @@ def validate(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[
     return problems
 
 
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """Research-intensive industries: the candidate sites with a base of the field in reach
+    can build the least capacity."""
+    res = research(inst, options)
+    if not len(res):
+        return []
+    sites = inst.sites
+    reach = access(inst, options, sites.index[sites.index.get_level_values(0).isin(res.index)])
+    in_reach = reach[np.array([isinstance(b, str) for b in reach["base"]], dtype=bool)]
+    near = pd.MultiIndex.from_frame(in_reach[["industry", "region"]].drop_duplicates())
+    out = []
+    for i in res.index:
+        need = float(least[i])
+        mine = near[near.get_level_values(0) == i]
+        most = float(sites["capacity_max"].reindex(mine).sum()) if len(mine) else 0.0
+        if need > 0 and exceeds(need, most):
+            field, km = res.at[i, "field"], float(res.at[i, "reach_km"])
+            rows = rows_where(inst.table("pilot_bases"), field=field)
+            out.append(CheckFailure("pilot_bases", "base_in_reach", (
+                f"{rows_text(inst.file_of('industries'), (int(inst.industry.at[i, 'row']),))} "
+                f"({i}): needs at least {number(need)} {inst.capacity_unit(i)}, but only "
+                f"{len(mine)} candidate site{'s' if len(mine) != 1 else ''} lie within "
+                f"{km:g} km (or the same group) of a {field} pilot base "
+                f"({rows_text(inst.file_of('pilot_bases'), rows, 'field')}), able to build "
+                f"{number(most)} together")))
+    return out
+
+
 FAMILY = Family(
     name="pilot_bases",
     summary="Research-intensive industries only near an open pilot base of their field; a "
@@ -244,9 +280,10 @@ FAMILY = Family(
                    "pilot base (blank: the option reach_km; the same group always counts)",
                    unit="km", required=False, nullable=True, ge=0),
     )},
-    report=report,
-    validate=validate,
+    report_rows=report,
+    input_rules=input_rules,
     site_bounds=site_bounds,
+    presolve_checks=presolve_checks,
     limits=("pilot_bases_access",),
     limit_source=limit_source,
     options=(

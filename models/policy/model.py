@@ -15,6 +15,11 @@ $S^{must}$ are the ``sites.csv`` rows with ``must_host = true`` (a lower bound o
 variable, not a constraint). $N_r$ is ``regions.csv max_industries`` (blank: the option
 ``max_industries``, none when that is 0), $M_r$ ``regions.csv min_industries``. Forbidden
 pairs (``allowed = false``) are not candidates at all: they are left out of $S$ by the engine.
+
+Pre-solve checks (before any solve; a failure proves that no plan exists): in each region
+the sites that must host, must-host and kept brownfield ($S^b_{keep}$) alike, fit the focus
+limit, $|\{i : (i,r) \in S^{must} \cup S^b_{keep}\}| \le N_r$; and the equity floor asks
+for no more industries than may be hosted there, $M_r \le |\{i : (i,r) \in S\}|$.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Option, Symbol
+from allocator.core.presolve import CheckFailure, number, rows_text
+from allocator.core.tables import HeuristicLimits
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
+    from allocator.input.data import Instance
 
 
 def build(b: pyo.Block, ctx: Context) -> None:
@@ -89,6 +97,57 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        f"{index}, most industries hosted", float(given), "industries")
 
 
+def _focus_limits(inst: Instance, options: dict[str, Any]) -> pd.Series:
+    """$N_r$: regions.csv max_industries, blank filled with the option (none when it is 0)."""
+    default = int(options["max_industries"])
+    limit = inst.region["max_industries"].astype("Float64")
+    return limit.fillna(default) if default > 0 else limit
+
+
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """Must-host (and kept brownfield) sites within each focus limit; equity floors within
+    the number of candidate sites."""
+    sites = inst.sites
+    keep = inst.settings["sites"]["brownfield"] == "keep"
+    forced = sites["must_host"] | (sites["brownfield"] & keep)
+    region = inst.region
+    limit = _focus_limits(inst, options)
+    out = []
+    regions_file = inst.file_of("regions")
+    for r in inst.region_ids:
+        at = forced[sites.index.get_level_values(1) == r]
+        n_forced = int(at.sum())
+        lim = limit.get(r)
+        if lim is not None and not pd.isna(lim) and n_forced > float(lim):
+            listed = [int(x) for x in sites.loc[at[at].index, "row"] if x]
+            where = (rows_text(regions_file, (int(region.at[r, "row"]),))
+                     if not pd.isna(region.at[r, "max_industries"])
+                     else "instance.toml [policy] max_industries")
+            out.append(CheckFailure("policy", "focus_limit", (
+                f"{where} ({r}): at most {number(float(lim))} industries, but {n_forced} must "
+                f"be hosted there (must_host or kept existing capacity: "
+                f"{rows_text(inst.file_of('sites'), listed)})")))
+        floor = region.at[r, "min_industries"] if "min_industries" in region.columns else None
+        candidates = int((sites.index.get_level_values(1) == r).sum())
+        if floor is not None and not pd.isna(floor) and float(floor) > candidates:
+            out.append(CheckFailure("policy", "equity_floor", (
+                f"{rows_text(regions_file, (int(region.at[r, 'row']),))} ({r}): at least "
+                f"{number(float(floor))} industries asked (min_industries), but only "
+                f"{candidates} may be hosted there (sites.csv allowed, [sites] candidates)")))
+    return out
+
+
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """The focus limit $N_r$ and the equity floor $M_r$ of each region that has one, for the
+    construction heuristic."""
+    limit = _focus_limits(inst, options)
+    floors = inst.region["min_industries"].astype("Float64").dropna()
+    return HeuristicLimits(max_hosts={r: float(v) for r, v in limit.dropna().items()},
+                           min_hosts={r: int(n) for r, n in floors.items()})
+
+
 FAMILY = Family(
     name="policy",
     summary="Must-host pairs, at most N industries per region (focus), at least M where "
@@ -97,7 +156,10 @@ FAMILY = Family(
     build=build,
     limits=("policy_focus_limit", "policy_equity_floor"),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
+    presolve_checks=presolve_checks,
+    heuristic_limits=heuristic_limits,
+    enforces_must_host=True,
     options=(
         Option("max_industries", int, 0, "focus limit for regions whose max_industries is "
                "blank (0: no limit)", ge=0),

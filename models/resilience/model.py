@@ -29,21 +29,31 @@ Pruning (``allocator.engine.prune``) only leaves out sites that can never host u
 family's limits; resilience adds rows and never loosens one, so what is pruned stays
 unhostable here, and ``min_hosts`` counts the sites that remain (the pre-solve check
 compares it with the candidates of the input; ``allocator explain`` names the row).
+
+Pre-solve checks (before any solve; a failure proves that no plan exists), for each critical
+industry with $L_i$ its least national capacity in any plan: $h_i$ is at most the number of
+its candidate sites; with $\beta_i$, $\sum_r \min(\overline{Q}_{ir}, \beta_i L_i) \ge L_i$
+(no capacity $Q_i \ge L_i$ fits the share cap otherwise: $\sum_r \min(\overline{Q}_{ir},
+\beta_i Q) - Q$ is concave and 0 at 0, so once negative at $L_i$ it stays negative); with
+$\gamma_i$, the site maxima without the largest one hold $\gamma_i L_i$.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.errors import Problem
 from allocator.core.family import Family, LimitSource, Symbol
+from allocator.core.presolve import CheckFailure, exceeds, number, rows_text
 from allocator.core.schema import ColumnSpec
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
+    from allocator.input.data import Instance
 
 #: the industries.csv columns of this family, in the order of its math
 PARAMETERS = ("min_hosts", "max_share", "n1_cover")
@@ -57,7 +67,7 @@ def parameters(industry: pd.DataFrame) -> pd.DataFrame:
     return df[df.notna().any(axis=1)]
 
 
-def validate(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[Problem]:
+def input_rules(tables: dict[str, pd.DataFrame], settings: dict[str, Any]) -> list[Problem]:
     """The rules apply to critical industries only: a parameter on a row that is not
     critical is a mistake (a planner who meant it would lose it silently otherwise)."""
     ind = tables.get("industries")
@@ -170,16 +180,56 @@ def _column(name: str, kind: str, doc: str, **kw: Any) -> ColumnSpec:
     return ColumnSpec(name, kind, doc, required=False, nullable=True, **kw)
 
 
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """Critical industries: min_hosts within the candidate sites; max_share and N-1 within
+    what the site maxima can hold at the least capacity (see the module)."""
+    par = parameters(inst.industry)
+    cap_max = inst.sites["capacity_max"]
+    file = inst.file_of("industries")
+    out = []
+    for i, row in par.iterrows():
+        where = f"{rows_text(file, (int(inst.industry.at[i, 'row']),))} ({i})"
+        maxima = (cap_max.xs(i, level=0).to_numpy(float) if i in cap_max.index.get_level_values(0)
+                  else np.zeros(0))
+        n, need = len(maxima), float(least[i])
+        if not pd.isna(row["min_hosts"]) and int(row["min_hosts"]) > n:
+            out.append(CheckFailure("resilience", "min_hosts", (
+                f"{where}: min_hosts asks for at least {int(row['min_hosts'])} host regions, "
+                f"but only {n} may host it (sites.csv allowed, [sites] candidates)")))
+        share = row["max_share"]
+        if not pd.isna(share) and need > 0:
+            most = float(np.minimum(maxima, float(share) * need).sum())
+            if exceeds(need, most):
+                out.append(CheckFailure("resilience", "max_share", (
+                    f"{where}: max_share {float(share):.0%} lets each of its {n} candidate "
+                    f"sites hold at most {float(share):.0%} of national capacity; with the site "
+                    f"maxima that is at most {number(most)} of the least capacity "
+                    f"{number(need)} {inst.capacity_unit(i)} it needs")))
+        cover = row["n1_cover"]
+        if not pd.isna(cover) and float(cover) > 0 and need > 0:
+            rest = float(maxima.sum() - maxima.max()) if n else 0.0
+            if exceeds(float(cover) * need, rest):
+                out.append(CheckFailure("resilience", "n1_cover", (
+                    f"{where}: n1_cover asks the other regions to hold {float(cover):.0%} of "
+                    f"at least {number(need)} {inst.capacity_unit(i)} "
+                    f"({number(float(cover) * need)}) when the largest site is lost, but "
+                    f"the other candidate sites can build at most {number(rest)} (site "
+                    "maxima: sites.csv max_capacity, industries.csv capacity_max)")))
+    return out
+
+
 FAMILY = Family(
     name="resilience",
     summary="Critical links: at least h host regions, no region above a share of national "
             "capacity, N-1 cover of the requirement when one host is lost.",
     math=__doc__ or "",
     build=build,
-    validate=validate,
+    input_rules=input_rules,
+    presolve_checks=presolve_checks,
     limits=("resilience_min_hosts", "resilience_max_share", "resilience_n1_cover"),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     columns={"industries": (
         _column("min_hosts", "int", "resilience (critical industries only): at least this "
                 "many host regions (blank: no minimum)", unit="regions", ge=1),

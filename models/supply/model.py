@@ -29,6 +29,13 @@ domestic-share row uses $\sum_r \text{imports\_regional}_{kr}$. $\pi_k$ is
 A second-stage family (``stage = 2``): $q_{ir}$ above is ``ctx.activity``, the capacity in a
 deterministic run and a scenario's production with supply-shock scenarios, whose import caps
 and prices are the scenario's (``shocks.csv`` kinds import_cap, input_price).
+
+Pre-solve checks (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of industry $i$ in any plan, each input's least need
+$\underline{\nu}_k = \sum_i \nu_{ik} L_i$ fits domestic supply plus the import cap,
+$\underline{\nu}_k \le \sum_r U_{rk} + C_k$ (when imports are capped), and the
+domestic-share floor fits domestic supply, $s_k \underline{\nu}_k \le \sum_r U_{rk}$
+(imports carry at most $1 - s_k$ of the need).
 """
 
 from __future__ import annotations
@@ -40,8 +47,9 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Symbol, Term, rows_where
+from allocator.core.presolve import CheckFailure, exceeds, number, rows_text
 from allocator.core.schema import ColumnSpec
-from allocator.core.tables import tightest
+from allocator.core.tables import HeuristicLimits, tightest
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
@@ -233,6 +241,78 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        "allows", None, "input units")
 
 
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """Each input's least need within domestic supply plus the import cap; the
+    domestic-share floor within domestic supply."""
+    inputs = inst.table("inputs")
+    need = inst.table("input_need")
+    supply = inst.table("input_supply")
+    out = []
+    for row, k, cap, share in zip(inputs.index, inputs["id"], inputs["import_cap"],
+                                  inputs["domestic_share_min"], strict=True):
+        users = need[need["input"] == k]
+        total = float(sum(float(n) * float(least[i])
+                          for i, n in zip(users["industry"], users["need"], strict=True)
+                          if i in least.index))
+        if total <= 0:
+            continue
+        domestic = float(supply.loc[supply["input"] == k, "supply"].sum())
+        need_rows = rows_text(inst.file_of("input_need"), [int(x) for x in users.index])
+        supply_rows = rows_text(inst.file_of("input_supply"), rows_where(supply, input=k))
+        inputs_row = rows_text(inst.file_of("inputs"), (int(row),))
+        if not pd.isna(cap) and exceeds(total, domestic + float(cap)):
+            out.append(CheckFailure("supply", "import_cap", (
+                f"input {k}: meeting all demand needs at least {number(total)} input units "
+                f"({need_rows}), but domestic supply {number(domestic)} ({supply_rows}) plus "
+                f"the import cap {number(float(cap))} ({inputs_row}) give "
+                f"{number(domestic + float(cap))}")))
+        if not pd.isna(share) and float(share) > 0 and exceeds(float(share) * total, domestic):
+            out.append(CheckFailure("supply", "domestic_share", (
+                f"{inputs_row} (input {k}): the domestic-share floor {float(share):.0%} of at "
+                f"least {number(total)} input units needs {number(float(share) * total)} from "
+                f"domestic supply ({need_rows}), but domestic supply is {number(domestic)} "
+                f"({supply_rows})")))
+    return out
+
+
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """What the construction heuristic may use of each key input: a tradable input from one
+    national pool (domestic supply plus the import cap, and at most domestic supply over the
+    domestic share $s_k$); a non-tradable one from its region's supply, then from imports
+    up to the national cap."""
+    inputs = inst.table("inputs").set_index("id")
+    sup = inst.table("input_supply")
+    need = inst.table("input_need")
+    pool: dict[Any, float] = {}
+    regional: dict[tuple[Any, str], float] = {}
+    imports: dict[Any, float] = {}
+    for k, row in inputs.iterrows():
+        tradable = row["tradable"]
+        tradable = True if pd.isna(tradable) else bool(tradable)
+        cap = row["import_cap"]
+        share = 0.0 if pd.isna(row["domestic_share_min"]) else float(row["domestic_share_min"])
+        domestic = sup[sup["input"] == k]
+        if tradable:
+            total = float(domestic["supply"].sum())
+            avail = total + (np.inf if pd.isna(cap) else float(cap))
+            if share > 0:
+                avail = min(avail, total / share)
+            pool[k] = avail
+        else:
+            for r, v in zip(domestic["region"], domestic["supply"], strict=True):
+                regional[k, r] = regional.get((k, r), 0.0) + float(v)
+            imports[k] = np.inf if pd.isna(cap) else float(cap)
+    use: dict[str, list[tuple[Any, str, float]]] = {}
+    for i, k, n in zip(need["industry"], need["input"], need["need"], strict=True):
+        if n > 0 and k in inputs.index:
+            tradable = inputs.at[k, "tradable"]
+            tradable = True if pd.isna(tradable) else bool(tradable)
+            use.setdefault(i, []).append((k, "national" if tradable else "regional", float(n)))
+    return HeuristicLimits(pool=pool, regional_pool=regional, imports=imports, pool_use=use)
+
+
 FAMILY = Family(
     name="supply",
     summary="Domestic supply plus imports cover key-input needs; imports within the national "
@@ -241,9 +321,11 @@ FAMILY = Family(
     build=build,
     limits=("supply_covers_need_national", "supply_covers_need_regional",
             "supply_imports_within_cap", "supply_domestic_share_met"),
-    report=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
+    report_rows=lambda b, ctx: {**report(b, ctx), **imported(b, ctx)},
     limit_source=limit_source,
     site_bounds=site_bounds,
+    presolve_checks=presolve_checks,
+    heuristic_limits=heuristic_limits,
     requires=("inputs", "input_need"),
     stage=2,
     terms=(Term("input_cost", "price of the key inputs used (inputs.csv price; 0 where "

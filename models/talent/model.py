@@ -13,6 +13,11 @@ has no row for the region and class). $u^f_{rt}$ is talent that another family $
 the region (``ctx.add_use("talent", (region, class), expr)``: the researchers of an open
 pilot base); none in the default formulation. The rows are built in the ``close`` phase,
 after every family has declared its uses.
+
+Pre-solve check (before any solve; a failure proves that no plan exists): with $L_i$ the
+least national capacity of industry $i$ in any plan, each talent class $t$ holds nationally
+even if every industry ran at its least talent-hungry site,
+$\sum_i L_i\, n_{it} \min_r \varphi_{ir} \le \sum_r P_{rt}$.
 """
 
 from __future__ import annotations
@@ -23,7 +28,8 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from allocator.core.family import Family, LimitSource, Symbol, rows_where
-from allocator.core.tables import tightest
+from allocator.core.presolve import CheckFailure, exceeds, number, rows_text
+from allocator.core.tables import HeuristicLimits, tightest
 
 if TYPE_CHECKING:
     from allocator.engine.build import Context
@@ -123,6 +129,52 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
                        "" if rows else "no row for this region and class: supply 0")
 
 
+def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
+                    ) -> list[CheckFailure]:
+    """For each talent class, the least talent all demand needs against national supply."""
+    need = inst.table("talent_need")
+    supply = inst.table("talent_supply")
+    factor = inst.sites["talent_factor"]
+    out = []
+    for t, group in need.groupby("talent_class", sort=False):
+        total, used_rows = 0.0, []
+        for row, i, n in zip(group.index, group["industry"], group["need"], strict=True):
+            if n <= 0 or least[i] <= 0:
+                continue
+            at = factor.xs(i, level=0) if i in factor.index.get_level_values(0) else None
+            if at is None or not len(at):
+                continue
+            total += float(least[i]) * float(n) * float(at.min())
+            used_rows.append(int(row))
+        available = float(supply.loc[supply["talent_class"] == t, "supply"].sum())
+        if used_rows and exceeds(total, available):
+            rows = rows_where(supply, talent_class=t)
+            out.append(CheckFailure("talent", "national_supply", (
+                f"talent class {t}: meeting all demand needs at least {number(total)} people "
+                f"({rows_text(inst.file_of('talent_need'), used_rows)} times each industry's "
+                f"least capacity), but the whole country has {number(available)} "
+                f"({rows_text(inst.file_of('talent_supply'), rows)})")))
+    return out
+
+
+def heuristic_limits(inst: Instance, options: dict[str, Any], sites: pd.DataFrame
+                     ) -> HeuristicLimits:
+    """Talent per region and class, and what each unit of capacity at a site uses of it
+    ($n_{it}\varphi_{ir}$), for the construction heuristic."""
+    sup = inst.table("talent_supply")
+    regional = {(r, t): float(v) for r, t, v in zip(
+        sup["region"], sup["talent_class"], sup["supply"], strict=True)}
+    need = inst.table("talent_need")
+    by_ind: dict[str, list[tuple[str, float]]] = {}
+    for i, t, n in zip(need["industry"], need["talent_class"], need["need"], strict=True):
+        if n > 0:
+            by_ind.setdefault(i, []).append((t, float(n)))
+    use: dict[tuple[str, str], list[tuple[Any, float]]] = {}
+    for (i, r), phi in sites["talent_factor"].items():
+        use[i, r] = [(t, n * float(phi)) for t, n in by_ind.get(i, []) if n * phi > 0]
+    return HeuristicLimits(regional=regional, regional_use=use)
+
+
 FAMILY = Family(
     name="talent",
     summary="Talent needed by hosted capacity stays within each region's supply, per class.",
@@ -132,8 +184,10 @@ FAMILY = Family(
     collects=("talent",),
     limits=("talent_within_supply",),
     limit_source=limit_source,
-    report=report,
+    report_rows=report,
     site_bounds=site_bounds,
+    presolve_checks=presolve_checks,
+    heuristic_limits=heuristic_limits,
     requires=("talent_supply", "talent_need"),
     symbols=(
         Symbol("talent_need.csv:need", "parameter", "n_{it}", "(industry, talent_class)",
