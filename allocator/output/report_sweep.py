@@ -27,7 +27,8 @@ import pandas as pd
 
 from allocator.core.errors import InputError, Problem
 from allocator.input.overrides import Overrides
-from allocator.output.page import DPI, Figure, Kpis, Section, Table, fmt, png
+from allocator.output.page import DPI, png
+from allocator.output.parts import Figure, Kpis, Section, Table, fmt
 from allocator.output.report import render_page
 
 #: the most cases drawn one by one (bars, columns); beyond, the tables hold them all
