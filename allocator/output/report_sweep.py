@@ -350,8 +350,7 @@ def _share_chart(matrix: pd.DataFrame) -> Figure:
     share = matrix.mean(axis=1).unstack("region")  # blank: the pair hosts in no case
     fig, ax = plt.subplots(figsize=(max(6.0, 0.4 * share.shape[1] + 3),
                                     max(2.5, 0.35 * share.shape[0] + 1.6)), dpi=DPI)
-    cmap = plt.get_cmap("RdYlGn").copy()
-    cmap.set_bad("#f0f3f7")
+    cmap = plt.get_cmap("RdYlGn").with_extremes(bad="#f0f3f7")
     im = ax.imshow(np.ma.masked_invalid(share.to_numpy(dtype=float)), cmap=cmap, vmin=0,
                    vmax=1, aspect="auto")
     ax.set_xticks(range(share.shape[1]), list(share.columns), rotation=60, ha="right",
