@@ -300,9 +300,12 @@ class Cluster:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if ignore else None
         try:
             with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+                # no dashboard; the scheduler's own HTTP routes on a free port, so that
+                # two sweeps (or a sweep and a notebook's cluster) do not compete for 8787
                 self.local = distributed.LocalCluster(
                     n_workers=n, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.CRITICAL)
+                    dashboard_address=None, scheduler_kwargs={"dashboard_address": ":0"},
+                    silence_logs=logging.CRITICAL)
         finally:
             if ignore:
                 signal.signal(signal.SIGINT, previous)
