@@ -93,7 +93,7 @@ def test_every_override_is_checked_against_the_instance(chips):
         "objective.site_excess": "high", "solver.mip_gapp": 0.1, "nosuch.key": 1,
         "tables.chain": "../elsewhere.csv", "tables.arcs": "missing.csv",
         "funding.national_fund": -5.0, "families.without": ["talent"],
-        "without": ["nosuch"], "with": ["duplication"],
+        "without": ["nosuch"], "with": ["duplication", "nosuch2"],
         "scale": {"industries.target_hosts": 2.0, "industries.unit_capex": -1.0},
         "assign": {"industries.critical": "yes", "industries.id": "x",
                    "regions.colour": "red"},
@@ -120,9 +120,10 @@ def test_every_override_is_checked_against_the_instance(chips):
     ]
     assert got[7].startswith(f"{where}, without: value 'nosuch': unknown family; known "
                              "families: capacity, chain_coordination,")
-    assert got[8:] == [
-        f"{where}, with: value 'duplication': the family is not switched off by instance.toml "
-        "[families] without (which lists none); nothing to switch on",
+    # with: a family already on (duplication) stays on; an unknown one is a problem
+    assert got[8].startswith(f"{where}, with: value 'nosuch2': unknown family; known "
+                             "families: capacity, chain_coordination,")
+    assert got[9:] == [
         f"{where}, scale industries.target_hosts: value 2.0: target_hosts holds whole "
         "numbers; give the new value with assign = {\"industries.target_hosts\" = ...}",
         f"{where}, scale industries.unit_capex: value -1.0: expected a factor: a finite "
@@ -334,3 +335,11 @@ def test_verify_applies_the_overrides_and_checks_the_bound(chips, tmp_path):
     assert not report.ok
     assert [(v.constraint, round(v.amount, 6)) for v in report.violations] == [
         ("objective_term_bounds[coordination]", 0.5)]
+
+
+def test_a_case_switches_back_on_what_the_base_switches_off(chips, tmp_path):
+    sweep = tmp_path / "s.toml"
+    sweep.write_text('[base]\nwithout = ["policy"]\n[[case]]\nname = "with policy"\n'
+                     'with = ["policy"]\n[[case]]\nname = "base"\n')
+    _, (on, off) = load_cases(chips, read_sweep(sweep).cases, sweep.name)
+    assert on.is_active("policy") and not off.is_active("policy")

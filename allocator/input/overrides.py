@@ -10,7 +10,8 @@ forms (each a key of a sweep case, ``docs/sweeps.md``):
   (``"tables.talent_supply" = "variants/talent_high.csv"``, inside the instance folder, as
   ``[tables]`` and ``--table``);
 * ``without = [NAMES]`` / ``with = [NAMES]``: families switched off, or back on when
-  ``instance.toml [families] without`` switched them off;
+  ``instance.toml [families] without`` (or a sweep's ``[base]``) switched them off (a
+  family already on stays on);
 * ``scale = {"TABLE.COLUMN" = FACTOR}``: a number column multiplied (blank cells stay blank);
   ``assign = {"TABLE.COLUMN" = VALUE}``: a column set to a value; both on the rows matching
   ``where = {COLUMN = VALUE or [VALUES]}`` (all rows without it; ``group`` selects the rows of
@@ -176,7 +177,6 @@ class Overrides:
             if message:
                 add(key, message, value)
         known = base.known
-        listed = _families_without(base.settings)
         for name in self.without:
             if name not in known:
                 add("without", "unknown family; known families: " + ", ".join(sorted(known)),
@@ -184,14 +184,10 @@ class Overrides:
             elif not known[name].optional:
                 add("without", f"family '{name}' is always on and cannot be switched off",
                     name)
-        for name in self.switch_on:
+        for name in self.switch_on:  # a family already on stays on
             if name not in known:
                 add("with", "unknown family; known families: " + ", ".join(sorted(known)),
                     name)
-            elif name not in listed:
-                add("with", "the family is not switched off by instance.toml [families] "
-                    "without" + (f" (which lists: {', '.join(listed)})" if listed else
-                                 " (which lists none)") + "; nothing to switch on", name)
         replaced = {k.partition(".")[2] for k, _ in self.settings if k.startswith("tables.")}
         for change in self.changes:
             for message in _check_change(base, change, replaced):
@@ -380,12 +376,6 @@ def _parse_where(value: Any) -> tuple[tuple[tuple[str, tuple[Any, ...]], ...], s
             return (), f"where {column}: expected a value or a list of values"
         out.append((column, tuple(values)))
     return tuple(out), ""
-
-
-def _families_without(settings: Mapping[str, Any]) -> list[str]:
-    families = settings.get("families", {})
-    listed = families.get("without", []) if isinstance(families, dict) else []
-    return [str(n) for n in listed] if isinstance(listed, list) else []
 
 
 def _check_setting(base: RawInstance, key: str, value: Any) -> str | None:

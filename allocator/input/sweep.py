@@ -114,7 +114,7 @@ def read_sweep(path: str | Path) -> SweepFile:
     # ("objective.site_excess" -> site_excess) unless two axes end alike
     tails = [k.rsplit(".", 1)[-1] for k in axes]
     short = {k: t if tails.count(t) == 1 else k for k, t in zip(axes, tails, strict=True)}
-    for combo in itertools.product(*axes.values()):
+    for combo in itertools.product(*axes.values()) if axes else ():
         chosen = dict(zip(axes, combo, strict=True))
         name = ", ".join(f"{short[k]}={_label(v)}" for k, v in chosen.items())
         overrides, found = parse_overrides({**chosen, **fixed}, f"{origin}, [grid] {name}")
