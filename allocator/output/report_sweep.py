@@ -152,13 +152,20 @@ def _flatten(o: Overrides) -> dict[str, Any]:
     out: dict[str, Any] = dict(o.settings)
     out.update({f"bound {t}": v for t, v in o.bounds})
     for c in o.changes:
-        where = " and ".join(f"{k} = {'/'.join(map(str, v))}" for k, v in c.where)
+        where = " and ".join(f"{k} = {'/'.join(_word(x) for x in v)}" for k, v in c.where)
         out[f"{c.how} {c.table}.{c.column}" + (f" where {where}" if where else "")] = c.value
     if o.without:
         out["without"] = ", ".join(o.without)
     if o.switch_on:
         out["with"] = ", ".join(o.switch_on)
     return out
+
+
+def _word(value: Any) -> str:
+    """A value as the sweep file writes it: true/false in lower case, numbers short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _number(value: Any) -> bool:
@@ -265,6 +272,8 @@ def _changes_along(data: SweepData, cases: list[str]) -> dict[str, str]:
 
 
 def levers(data: SweepData) -> Section | None:
+    if data.kind == "frontier":
+        return None  # its one lever, the bound, is the frontier's own picture
     curves = lever_curves(data)
     if not curves:
         return None
