@@ -18,7 +18,7 @@ import click
 
 from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 from allocator.core.outfolder import OutputRefusedError
-from allocator.input.overrides import parse_overrides
+from allocator.input.set_values import parse_set
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
 
@@ -124,7 +124,7 @@ def table_option(fn: Any) -> Any:
 def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
                 ) -> dict[str, Any]:
     try:
-        return parse_overrides(values)
+        return parse_set(values)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -132,7 +132,7 @@ def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, .
 def set_option(fn: Any) -> Any:
     """``--set SECTION.KEY=VALUE`` (repeatable): an instance.toml setting or objective
     weight for this run, checked like the file; passed to the command as ``overrides``
-    (``{"SECTION.KEY": value}``, :mod:`allocator.input.overrides`)."""
+    (``{"SECTION.KEY": value}``, :mod:`allocator.input.set_values`)."""
     return click.option(
         "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
         callback=_parse_sets,
@@ -156,7 +156,7 @@ def read_options(family_files: tuple[Path, ...] = (), without: tuple[str, ...] =
     """The keyword arguments of ``load_instance`` from the instance options (and
     ``--allow-families``)."""
     return {"extra_families": family_files, "without": without, "tables": tables or {},
-            "overrides": overrides or {}, "allow_families": allow_families}
+            "set_values": overrides or {}, "allow_families": allow_families}
 
 
 def names(values: tuple[str, ...]) -> list[str]:

@@ -53,11 +53,24 @@ def report(results: Path, output: Path | None, against: Path | None,
     folder or a --family file cannot be loaded.
 
     --family, --without and --table apply where the instance is read (--instance, or a
-    results folder without geography.csv): as the solve read it."""
+    results folder without geography.csv): as the solve read it.
+
+    On a sweep folder (allocator sweep, allocator frontier): the cases, the frontier and the
+    plans that change along it, each lever's cost as a curve, the objective by term of each
+    case, and the hosting that holds in every case against what flips."""
     from allocator.core.errors import InputError, Problem
     from allocator.input.families import FamilyLoadError, load_family_file
     from allocator.output.report import write_report
+    from allocator.output.report_sweep import is_sweep, write_sweep_report
 
+    if is_sweep(results):
+        if against is not None or instance is not None or family_files:
+            raise click.BadParameter("a sweep's report compares its own cases; --against, "
+                                     "--instance and --family are for a results folder (e.g. "
+                                     f"a case's: {results}/cases/NAME)", param_hint="--against")
+        page, charts = write_sweep_report(results, output, force=force)
+        click.echo(f"Report written to {page} ({len(charts)} charts as PNG next to it)")
+        return 0
     families, problems = [], []
     for path in family_files:
         try:

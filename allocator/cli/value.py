@@ -68,7 +68,7 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
                    f"{write_results(value.rp_result, rp_output, force=force)}")
     if output is not None:
         text = json.dumps({"instance": inst.name, "sha256": inst.digest, "money": inst.money,
-                           "set": inst.overrides, **value.to_dict()}, indent=2) + "\n"
+                           "set": inst.set_values, **value.to_dict()}, indent=2) + "\n"
         write_files({output: text.encode("utf-8")}, force=force, reading=[instance])
         click.echo(f"\nWritten to {output}")
     return 0 if all(s.status == "optimal" for s in value.solves) else EXIT_TIME_LIMIT

@@ -262,7 +262,10 @@ def _summary(result: Result) -> dict[str, Any]:
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
                      "files": dict(sorted(inst.hashes.items())),
                      # the file each table was read from ([tables], --table NAME=PATH)
-                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"}},
+                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"},
+                     # changes made in memory as it was read (allocator.input.overrides)
+                     **({"overrides": inst.overrides.to_dict()} if not inst.overrides.empty
+                        else {})},
         "status": outcome.status,
         "termination": outcome.termination,
         "objective": outcome.objective,
@@ -286,11 +289,13 @@ def _summary(result: Result) -> dict[str, Any]:
                           "sha256": s.family.source_sha256}
                          for s in inst.families if s.family.source_sha256],
         "weights": built.weights,
+        # objective terms held at most a limit (objective_term_bounds), e.g. by a frontier
+        **({"term_bounds": built.term_bounds} if built.term_bounds else {}),
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
                     "families": inst.family_options,
                     # instance.toml settings changed for this run (--set SECTION.KEY=VALUE)
-                    "set": inst.overrides},
+                    "set": inst.set_values},
         "units": inst.settings["units"],
         "software": {"allocator": allocator_version(), "solver": outcome.solver,
                      "pyomo": metadata.version("pyomo"), "python": platform.python_version()},

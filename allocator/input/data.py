@@ -21,6 +21,7 @@ from allocator.core.family import Family
 from allocator.core.schema import MARKETS, TableSpec
 from allocator.core.tables import CAPACITY, TALENT_UNIT
 from allocator.input.network import Network
+from allocator.input.overrides import Overrides
 from allocator.input.read import read_instance
 from allocator.input.settings import ENGINE_SECTIONS
 from allocator.input.validation import RawInstance
@@ -53,7 +54,10 @@ class Instance:
     #: every family the instance knew of, by name, including those switched off
     known_families: dict[str, Family] = field(default_factory=dict)
     #: instance.toml settings changed for this run (--set): {"SECTION.KEY": value}
-    overrides: dict[str, Any] = field(default_factory=dict)
+    set_values: dict[str, Any] = field(default_factory=dict)
+    #: what was changed in memory as the files were read (a sweep case); the files and
+    #: their hashes are the instance's own
+    overrides: Overrides = field(default_factory=Overrides)
 
     # ----------------------------------------------------------------- basic access
     def table(self, name: str) -> pd.DataFrame:
@@ -241,19 +245,22 @@ def load_instance(
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
     allow_families: bool = False,
-    overrides: Mapping[str, Any] | None = None,
+    set_values: Mapping[str, Any] | None = None,
+    overrides: Overrides | None = None,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
     files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
     ``allow_families`` runs the family files the instance names (``--allow-families``;
     otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`);
-    ``overrides`` change instance.toml settings for this run (``--set``:
-    ``{"solver.mip_gap": 0.01}``, checked like the file).
+    ``set_values`` change instance.toml settings for this run (``--set``:
+    ``{"solver.mip_gap": 0.01}``, checked like the file); ``overrides`` are a sweep case's
+    changes made in memory as it is read (:mod:`allocator.input.overrides`).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
     raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
-                        allow_families=allow_families, overrides=overrides)
+                        allow_families=allow_families, set_values=set_values,
+                        overrides=overrides)
     return from_raw(raw)
 
 
@@ -286,6 +293,7 @@ def from_raw(raw: RawInstance) -> Instance:
         files=raw.files,
         hashes=raw.hashes,
         known_families=raw.known,
+        set_values=raw.set_values,
         overrides=raw.overrides,
     )
 

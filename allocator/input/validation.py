@@ -46,8 +46,9 @@ from allocator.input.families import (
     default_families,
     load_family_file,
 )
-from allocator.input.overrides import ORIGIN, apply_overrides, override_text
+from allocator.input.overrides import Overrides
 from allocator.input.scenarios import check_shocks
+from allocator.input.set_values import ORIGIN, apply_set, set_text
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
 from allocator.input.sniff import delimiter_problem, encoding_problem, number_hint
 
@@ -75,7 +76,9 @@ class RawInstance:
     #: every family the instance knew of, switched off or not (by name)
     known: dict[str, Family] = field(default_factory=dict)
     #: settings changed for this run (``--set SECTION.KEY=VALUE``), already in ``settings``
-    overrides: dict[str, Any] = field(default_factory=dict)
+    set_values: dict[str, Any] = field(default_factory=dict)
+    #: the overrides applied in memory while reading (:mod:`allocator.input.overrides`)
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 class Reader:
@@ -94,10 +97,14 @@ class Reader:
         #: run the family files named in [families] extra (--allow-families)
         self.allow_families = False
         #: instance.toml settings changed for this run (--set), {"SECTION.KEY": value}
-        self.overrides: dict[str, Any] = {}
+        self.set_values: dict[str, Any] = {}
         #: (table, row, column) of cells already reported as unreadable: no rule across
         #: tables reports them again as blank
         self.unreadable: set[tuple[str, int, str]] = set()
+        #: a sweep case's changes made in memory (:mod:`allocator.input.overrides`):
+        #: settings once instance.toml is read, columns once every table is parsed; every
+        #: rule then runs on the changed data
+        self.overrides = Overrides()
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -114,6 +121,7 @@ class Reader:
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
         self._check_path()
         settings = self._read_toml()
+        self.overrides.apply_settings(settings)
         from_file = set(settings)
         settings = self._override(settings)
         families = self._families(settings, extra, without)
@@ -142,25 +150,25 @@ class Reader:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
                            self.hashes, self.text, dict(self.known_families),
-                           dict(self.overrides))
+                           dict(self.set_values), self.overrides)
 
     def _override(self, settings: dict[str, Any]) -> dict[str, Any]:
         """``settings`` with ``--set`` applied (not over a file that failed to read: its own
         problems come first); checked from here on exactly as if the file said so."""
-        if not self.overrides or any(p.file == TOML for p in self.problems):
+        if not self.set_values or any(p.file == TOML for p in self.problems):
             return settings
-        for key in list(self.overrides):
+        for key in list(self.set_values):
             section = key.partition(".")[0]
             if section in settings and not isinstance(settings[section], dict):
                 self.problems.append(Problem(
                     ORIGIN, f"{section} is a top-level key of instance.toml, not a section",
-                    location=f"{ORIGIN} {override_text(key, self.overrides.pop(key))}"))
-        return apply_overrides(settings, self.overrides)
+                    location=f"{ORIGIN} {set_text(key, self.set_values.pop(key))}"))
+        return apply_set(settings, self.set_values)
 
     def _blame_overrides(self, from_file: set[str]) -> None:
         """A problem with a key that ``--set`` gave is located at ``--set KEY=VALUE``."""
         blame: dict[str, str] = {}
-        for key in self.overrides:
+        for key in self.set_values:
             blame.setdefault(key, key)
             section = key.partition(".")[0]
             if section not in from_file:  # the whole section came from --set
@@ -168,7 +176,7 @@ class Reader:
         for n, p in enumerate(self.problems):
             if p.file == TOML and p.column in blame:
                 key = blame[p.column]
-                where = f"{ORIGIN} {override_text(key, self.overrides[key])}"
+                where = f"{ORIGIN} {set_text(key, self.set_values[key])}"
                 self.problems[n] = replace(p, file=ORIGIN, location=where)
 
     def _check_path(self) -> None:
@@ -347,6 +355,12 @@ class Reader:
             typed = self._parse(df, spec, file)
             if typed is not None:
                 tables[spec.name] = typed
+        problems, changed = self.overrides.apply_tables(tables, self.file_of)
+        self.problems.extend(problems)
+        for name in changed:  # the cell rules again, on the changed values
+            unread = pd.DataFrame(False, index=tables[name].index,
+                                  columns=[c.name for c in schema[name].columns])
+            self._check_cells(tables[name], schema[name], self.file_of(name), unread)
         for spec in schema.values():
             for other in spec.needs:
                 if spec.name in tables and other not in tables and other in schema:

@@ -788,16 +788,34 @@ def with_family_sections(sections: list[SectionFn], data: ReportData) -> list[Se
 
 
 def render_html(data: ReportData, sections: list[Section]) -> str:
+    s = data.summary
+    return render_page(
+        f"allocator report: {s.get('instance', {}).get('name', data.results.label)}",
+        s, sections, data.warnings, data.money,
+        html.unescape(str(s.get("instance", {}).get("description", ""))), verdict(data))
+
+
+def render_page(title: str, summary: dict[str, Any], sections: list[Section],
+                warnings: list[str], money: str, description: str = "",
+                status_line: str | None = None) -> str:
+    """The page template with its sections; ``summary`` fills the header and footer
+    (status, objective, gap, software, instance SHA-256), as ``summary.json`` does.
+    ``status_line``: the line under the title (a results folder's :func:`verdict`); default
+    the status with the objective and gap the summary gives."""
+    if status_line is None:
+        status_line = f"Status {summary.get('status')}"
+        if summary.get("objective") is not None:
+            status_line += f", objective {fmt(summary['objective'])} {money}"
+        if summary.get("gap") is not None:
+            status_line += f", gap {summary['gap']:.3%}"
+        status_line += "."
     env = Environment(loader=PackageLoader("allocator.output", "templates"),
                       autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("report.html.j2")
-    s = data.summary
     return template.render(
-        title=f"allocator report: {s.get('instance', {}).get('name', data.results.label)}",
-        summary=s, sections=sections, warnings=data.warnings, money=data.money,
-        verdict=verdict(data),
-        description=html.unescape(str(s.get("instance", {}).get("description", ""))),
+        title=title, summary=summary, sections=sections, warnings=warnings, money=money,
+        verdict=status_line, description=description,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         is_figure=lambda b: isinstance(b, Figure), is_table=lambda b: isinstance(b, Table),
         is_kpis=lambda b: isinstance(b, Kpis),

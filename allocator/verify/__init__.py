@@ -42,7 +42,7 @@ import pandas as pd
 from allocator.core.errors import InputError
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
-from allocator.input.overrides import apply_overrides, override_text
+from allocator.input.set_values import apply_set, set_text
 from allocator.verify import rules, scenarios
 from allocator.verify.check import (
     ENGINE,
@@ -58,6 +58,7 @@ from allocator.verify.data import (
     InstanceData,
     ReadError,
     ResultsData,
+    apply_overrides,
     read_instance,
     read_results,
 )
@@ -100,12 +101,13 @@ def verify(instance: str | Path, results: str | Path,
     given = summary.get("options", {}).get("set") or {}
     if given:  # the settings the solve was given for its run (--set), over instance.toml
         try:
-            data.settings = apply_overrides(data.settings, given)
+            data.settings = apply_set(data.settings, given)
         except ValueError as exc:
             report.problems.append(f"summary.json options.set: {exc}")
         report.notes.append("checked with the settings the run changed on its command line: "
-                            + " ".join(f"--set {override_text(k, v)}" for k, v in given.items()))
+                            + " ".join(f"--set {set_text(k, v)}" for k, v in given.items()))
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    report.notes.extend(apply_overrides(data, summary))  # a sweep case's what-if
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
@@ -145,6 +147,8 @@ def verify(instance: str | Path, results: str | Path,
         scenarios.check(run, [f for f in active if f["name"] in second],
                         lambda name: _options(name, summary, toml, report, known.get(name)),
                         {name: fam.rules for name, fam in known.items()})
+    if summary.get("term_bounds"):
+        rules.term_bounds(Check(run, ENGINE, {}), summary["term_bounds"])
     _shortfalls(run)
     _objective(run, active, toml, known)
     report.rows = run.rows
