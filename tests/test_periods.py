@@ -328,7 +328,8 @@ def test_the_period_model_holds_exactly_the_documented_components(tiny):
 
     root = {s.name for s in PERIOD_SYMBOLS if s.kind in kinds} - {"site_investment"}
     assert names(built.model) == root
-    core = {s.name for s in CORE_SYMBOLS if s.kind in kinds} - {"shortfall", "objective"}
+    core = {s.name for s in CORE_SYMBOLS if s.kind in kinds} - {
+        "shortfall", "objective", "bounded_terms", "objective_term_bounds"}
     assert names(built.model.period["p1"]) == core
 
 

@@ -42,6 +42,7 @@ import pandas as pd
 from allocator.core.errors import InputError
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
+from allocator.input.set_values import apply_set, set_text
 from allocator.verify import periods, rules, scenarios
 from allocator.verify.check import (
     ENGINE,
@@ -57,6 +58,7 @@ from allocator.verify.data import (
     InstanceData,
     ReadError,
     ResultsData,
+    apply_overrides,
     read_instance,
     read_results,
 )
@@ -96,7 +98,16 @@ def verify(instance: str | Path, results: str | Path,
     data = read_instance(instance, columns, tables, allow_families=allow_families,
                          family_files=family_files)
     report.instance = data.path
+    given = summary.get("options", {}).get("set") or {}
+    if given:  # the settings the solve was given for its run (--set), over instance.toml
+        try:
+            data.settings = apply_set(data.settings, given)
+        except ValueError as exc:
+            report.problems.append(f"summary.json options.set: {exc}")
+        report.notes.append("checked with the settings the run changed on its command line: "
+                            + " ".join(f"--set {set_text(k, v)}" for k, v in given.items()))
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    report.notes.extend(apply_overrides(data, summary))  # a sweep case's what-if
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
@@ -146,6 +157,8 @@ def verify(instance: str | Path, results: str | Path,
         scenarios.check(run, [f for f in active if f["name"] in second],
                         lambda name: _options(name, summary, toml, report, known.get(name)),
                         {name: fam.rules for name, fam in known.items()})
+    if summary.get("term_bounds"):
+        rules.term_bounds(Check(run, ENGINE, {}), summary["term_bounds"])
     _shortfalls(run)
     _objective(run, active, toml, known)
     report.rows = run.rows

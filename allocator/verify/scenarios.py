@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.schema import TABLES
+from allocator.input.periods import with_period_tables
 from allocator.verify.check import Check, Rule, Run
 from allocator.verify.data import read_table, sha256
 
@@ -45,11 +46,14 @@ NATIONAL = "(national)"
 def load_named_tables(data: InstanceData, summary: dict[str, Any]) -> None:
     """Read the tables from the files the solve read them from (summary.json ``tables``),
     where they differ from the folder's own (``--table NAME=PATH``)."""
+    specs = with_period_tables(TABLES)  # with <table>_by_period.csv
     for name, rel in (summary.get("instance", {}).get("tables") or {}).items():
-        spec = TABLES.get(name)
-        if spec is None or data.files.get(name) == rel or not (data.path / rel).is_file():
+        spec = specs.get(name)
+        kinds = data.columns.get(name) if spec is not None else data.declared.get(name)
+        if (spec is None and kinds is None) or data.files.get(name) == rel or not (
+                data.path / rel).is_file():
             continue
-        data.tables[name] = read_table(data.path / rel, spec, data.columns.get(name))
+        data.tables[name] = read_table(data.path / rel, spec, kinds)
         if name in data.files:  # the folder's own file was not what the solve read
             data.hashes.pop(data.files[name], None)
         data.files[name] = rel

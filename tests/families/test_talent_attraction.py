@@ -76,7 +76,7 @@ def test_the_national_pool_limits_each_period(tiny):
     pools = r.tables["regions"]
     row = pools[(pools["resource"] == "talent_pool:eng") & (pools["period"] == "p1")]
     assert float(row["used"].iloc[0]) == pytest.approx(8)
-    assert float(row["available"].iloc[0]) == pytest.approx(8)
+    assert float(row["limit_value"].iloc[0]) == pytest.approx(8)
 
 
 def test_without_hires_the_talent_limit_holds(tiny):
