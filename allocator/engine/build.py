@@ -389,10 +389,10 @@ def _build_periods(instance: Instance, chosen: list[Family], periods: list[Perio
         for fam in chosen:
             for term in fam.terms:
                 registry.term_specs[term.name] = (term, fam.name)
-            before = model.period[periods[k - 1].id].family[fam.name] if k else None
+            earlier = [(q, model.period[q.id].family[fam.name]) for q in periods[:k]]
             ctx = contexts[fam.name] = Context(blk, view, fam, registry, sites=sites[k],
                                                state=state[fam.name], strengthen=strengthen,
-                                               period=period, previous=before)
+                                               period=period, earlier=earlier)
             fam.build(blk.family[fam.name], ctx)
         registry.closing = True
         for fam in chosen:

@@ -38,7 +38,8 @@ class Context:
                  state: dict[str, Any], soft: bool = False, strengthen: bool = True,
                  activity: Any = None, scenario: str | None = None,
                  contributed: dict[str, dict[Any, list[tuple[str, Any]]]] | None = None,
-                 period: Any = None, previous: pyo.Block | None = None) -> None:
+                 period: Any = None, earlier: list[tuple[Any, pyo.Block]] | None = None
+                 ) -> None:
         self.model = model
         self.instance = instance
         self.family = family
@@ -55,11 +56,12 @@ class Context:
         #: first_year, years, discount; None: a one-shot model); ``instance`` is then that
         #: period's data (:mod:`allocator.engine.periods`)
         self.period = period
-        #: this family's own block in the previous period (None in the first period and in
-        #: a one-shot model). The periods are built in order, so a family whose decisions
-        #: carry over time (people hired who arrive later) reads its earlier components
-        #: here; nothing else of the earlier period is offered
-        self.previous = previous
+        #: this family's own blocks in the earlier periods, oldest first, each with its
+        #: period (empty in the first period and in a one-shot model). The periods are
+        #: built in order, so a family whose decisions carry over time (people hired who
+        #: arrive later, a pilot base open for years) reads its earlier components here;
+        #: nothing else of an earlier period is offered
+        self.earlier: list[tuple[Any, pyo.Block]] = list(earlier or [])
         self._activity = activity
         self.options: dict[str, Any] = dict(instance.options(family.name))
         if not strengthen and "strengthen" in self.options:
@@ -68,6 +70,12 @@ class Context:
         #: derived from them would no longer be valid, so the family leaves it out
         self.soft = soft
         self._registry = registry
+
+    @property
+    def previous(self) -> pyo.Block | None:
+        """This family's own block in the previous period (None in the first period and in
+        a one-shot model): the last of :attr:`earlier`."""
+        return self.earlier[-1][1] if self.earlier else None
 
     @property
     def hosts(self) -> pyo.Var:

@@ -173,6 +173,16 @@ class Check:
         self.capacity: pd.Series = run.plan["capacity"]
         self._run = run
 
+    @property
+    def period(self) -> tuple[str, int] | None:
+        """The planning period checked, (id, first year); None for a one-shot plan."""
+        return self._run.period
+
+    @property
+    def periods(self) -> list[tuple[str, int]]:
+        """Every planning period, (id, first year), in order (empty: a one-shot plan)."""
+        return self._run.periods
+
     def previous(self, table: str) -> pd.DataFrame | None:
         """The previous planning period's rows of the result table ``table`` (None in the
         first period and for a one-shot plan): for a family whose decisions carry over
@@ -320,5 +330,8 @@ class Run:
     #: a multi-period plan: the previous period's result tables (None in the first period
     #: and for a one-shot plan)
     previous: dict[str, pd.DataFrame] | None = None
+    #: a multi-period plan: the period checked and every period, each (id, first year)
+    period: tuple[str, int] | None = None
+    periods: list[tuple[str, int]] = field(default_factory=list)
 
 

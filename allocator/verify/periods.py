@@ -120,6 +120,8 @@ def check(data: InstanceData, res: ResultsData, report: Report,
                                                              "capacity"]), report)
         run.flows = hooks.flows(sub)
         run.previous = runs[-1].results.tables if runs else None
+        run.period = (p.id, p.first_year)
+        run.periods = [(q.id, q.first_year) for q in periods]
         runs.append(run)
     paid = _paid_in(data, periods)
     _spending(runs, paid)

@@ -28,6 +28,27 @@ rows are the family's limits: ``--soft pilot_bases`` (and ``allocator evaluate``
 plan) turns each into a penalized shortfall, a host without an open base in reach, named by
 the ``pilot_bases.csv`` rows of the bases that could serve it.
 
+Over planning periods (``periods.csv``) a base stays open once opened and its setup is
+paid once, in the period it opens; its researchers work in every period it is open:
+
+$$
+\begin{aligned}
+&\text{pilot\_bases\_kept:} && \text{opens}^{p-1}_b \le \text{opens}^p_b && p > 1 \\
+&\text{term pilot\_bases, uses funding:} && F^{pilot}_b\,(\text{opens}^p_b -
+  \text{opens}^{p-1}_b) \quad (\text{opens}^0_b = 0) \\
+&\text{pilot\_bases\_access (lab to factory):} && x^p_{ir} \le \sum_{b \in B_{ir}}
+  \text{opens}^{j_i(p)}_b && i \text{ in conversion.csv},\ y_p - y_1 < Y_i,\ e_{ir} = 0
+\end{aligned}
+$$
+
+For an industry with a ``conversion.csv`` row, a base opened in period $j$ counts from the
+first year of period $j+1$, once it has been open $Y^{pilot}_i$ years (``pilot_years``):
+$j_i(p)$ is the last period with $y_{j+1} + Y^{pilot}_i \le y_p$ (none: the right-hand side
+is 0, nothing new can host). After $Y_i$ years from the first year of the plan (``years``,
+the seed case about 8) its lab results become factories without a base, and the row is
+dropped; existing plants ($e_{ir} > 0$) are exempt. An industry without a row counts the
+bases open in the same period, as a one-shot plan does.
+
 A base needs $\nu_b$ people of one ordinary talent class $t_b$ (``talent_need``,
 ``talent_class``) in its region, so it competes with industries for the same people, and
 its fixed cost $F^{pilot}_b$ (``fixed_cost``) is paid from the region's budget (and the
@@ -57,6 +78,24 @@ from allocator.core.schema import ColumnSpec, TableSpec
 if TYPE_CHECKING:
     from allocator.engine.build import Context
     from allocator.input.data import Instance
+
+CONVERSION = TableSpec(
+    "conversion",
+    "With periods.csv: how long a research-intensive industry takes from lab to factory "
+    "(pilot_bases family). An industry without a row needs a base open in the same period, "
+    "as in a one-shot plan.",
+    (
+        ColumnSpec("industry", "id", "research-intensive industry", references="industries"),
+        ColumnSpec("years", "float", "years from the first year of the plan after which its "
+                   "lab results become factories without a pilot base (blank: never)",
+                   unit="years", nullable=True, ge=0),
+        ColumnSpec("pilot_years", "float", "years a pilot base of its field must have been "
+                   "open; a base counts from the first year of the period after it opens "
+                   "(blank: 0)", unit="years", required=False, nullable=True, ge=0),
+    ),
+    key=("industry",),
+    needs=("pilot_bases",),
+)
 
 TABLE = TableSpec(
     "pilot_bases",
@@ -139,24 +178,76 @@ def build(b: pyo.Block, ctx: Context) -> None:
     res = research(inst, ctx.options)
     wanted = table[table["field"].isin(set(res["field"]))]
     b.opens = pyo.Var(list(wanted.index), within=pyo.Binary)
+    before = ctx.previous  # this family's block in the previous period (None: none)
+    b.pilot_bases_kept = pyo.Constraint(
+        [k for k in wanted.index if before is not None and k in before.opens],
+        rule=lambda _, k: before.opens[k] <= b.opens[k])
+    # the blocks whose bases count for hosting now, per industry (see the docstring)
+    counted = _counted(ctx, b, res.index)
     reach = access(inst, ctx.options, ctx.sites.index)
     within: dict[tuple[str, str], list[str]] = {}
     for i, r, base in reach.itertuples(index=False):
         within.setdefault((i, r), [])
         if isinstance(base, str):  # a site with no base in reach has base None/NaN
             within[i, r].append(base)
+    brown = ctx.sites["brownfield"]
+    rows = [s for s in within if counted.get(s[0], b) is not _CONVERTED
+            and not (s[0] in counted and bool(brown.get(s, False)))]
     b._nothing = pyo.Expression(expr=0.0)  # a site with no base in reach: x <= 0
-    b.pilot_bases_access = pyo.Constraint(
-        list(within), rule=lambda _, i, r: x[i, r] <= (
-            pyo.quicksum(b.opens[k] for k in within[i, r]) if within[i, r] else b._nothing))
+
+    def reached(_: pyo.Block, i: str, r: str) -> Any:
+        source = counted.get(i, b)
+        ids = [k for k in within[i, r] if source is not None and k in source.opens]
+        return x[i, r] <= (pyo.quicksum(source.opens[k] for k in ids) if ids else b._nothing)
+
+    b.pilot_bases_access = pyo.Constraint(rows, rule=reached)
     for k, row in wanted.iterrows():
+        opened = b.opens[k] - (before.opens[k] if before is not None and k in before.opens
+                               else 0)  # paid once, in the period it opens
         if row["talent_need"] > 0 and isinstance(row["talent_class"], str):
             ctx.add_use("talent", (row["region"], row["talent_class"]),
                         float(row["talent_need"]) * b.opens[k])
         if row["fixed_cost"] > 0:
-            ctx.add_use("funding", row["region"], float(row["fixed_cost"]) * b.opens[k])
-    ctx.add_term("pilot_bases", pyo.quicksum(float(wanted.at[k, "fixed_cost"]) * b.opens[k]
-                                             for k in wanted.index))
+            ctx.add_use("funding", row["region"], float(row["fixed_cost"]) * opened)
+    ctx.add_term("pilot_bases", pyo.quicksum(
+        float(wanted.at[k, "fixed_cost"]) * (b.opens[k] - (
+            before.opens[k] if before is not None and k in before.opens else 0))
+        for k in wanted.index))
+    if ctx.period is not None:  # for the report: when each base first opened
+        ctx.state["history"] = [(p.id, blk) for p, blk in ctx.earlier] + [(ctx.period.id, b)]
+
+
+#: an industry whose lab results have become factories without a base (no access row)
+_CONVERTED = object()
+
+
+def _counted(ctx: Context, b: pyo.Block, industries: pd.Index) -> dict[str, Any]:
+    """With periods and a ``conversion.csv`` row for industry i: the block of the period
+    whose open bases count for hosting i now, None when no period does, ``_CONVERTED``
+    when the lab results have become factories without a base. Industries without a row
+    (and every industry in a one-shot plan) count the bases open now (absent from the
+    dict)."""
+    period = ctx.period
+    if period is None or not ctx.instance.has(CONVERSION.name):
+        return {}
+    conv = ctx.instance.table(CONVERSION.name).set_index("industry")
+    history = [*ctx.earlier, (period, b)]
+    start = history[0][0].first_year
+    out: dict[str, Any] = {}
+    for i in industries:
+        if i not in conv.index:
+            continue
+        years, pilot = conv.at[i, "years"], conv.at[i, "pilot_years"]
+        if pd.notna(years) and period.first_year - start >= float(years):
+            out[i] = _CONVERTED
+            continue
+        wait = 0.0 if pd.isna(pilot) else float(pilot)
+        # a base opened in period j counts from the next period's first year on, once it
+        # has been open `wait` years: y_{j+1} + wait <= y_p
+        ok = [blk for j, (_, blk) in enumerate(history[:-1])
+              if history[j + 1][0].first_year + wait <= period.first_year]
+        out[i] = ok[-1] if ok else None
+    return out
 
 
 def served(b: pyo.Block, ctx: Context) -> pd.DataFrame:
@@ -169,19 +260,22 @@ def served(b: pyo.Block, ctx: Context) -> pd.DataFrame:
     hosted = reach[[round(pyo.value(x[i, r])) == 1 for i, r in
                     zip(reach["industry"], reach["region"], strict=True)]]
     rows = []
+    history = ctx.state.get("history", [])
     for k in b.opens:
         opened = round(pyo.value(b.opens[k]))
         mine = hosted[hosted["base"] == k] if opened else hosted.iloc[:0]
+        since = next((p for p, blk in history if round(pyo.value(blk.opens[k])) == 1), "")
         rows.append({
             "base": k, "region": table.at[k, "region"], "field": table.at[k, "field"],
-            "opened": opened, "fixed_cost": float(table.at[k, "fixed_cost"]),
+            "opened": opened, "opened_since": since,
+            "fixed_cost": float(table.at[k, "fixed_cost"]),
             "talent_class": table.at[k, "talent_class"] or "",
             "talent_need": float(table.at[k, "talent_need"]),
             "serves": " ".join(f"{i}@{r}" for i, r in zip(mine["industry"], mine["region"],
                                                           strict=True)),
         })
-    return pd.DataFrame(rows, columns=["base", "region", "field", "opened", "fixed_cost",
-                                       "talent_class", "talent_need", "serves"])
+    return pd.DataFrame(rows, columns=["base", "region", "field", "opened", "opened_since",
+                                       "fixed_cost", "talent_class", "talent_need", "serves"])
 
 
 def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
@@ -270,7 +364,7 @@ FAMILY = Family(
     math=__doc__ or "",
     build=build,
     requires=("pilot_bases",),
-    tables=(TABLE,),
+    tables=(TABLE, CONVERSION),
     columns={"industries": (
         ColumnSpec("research_field", "str", "pilot_bases: research field of a "
                    "research-intensive industry; it may be hosted only near an open pilot base "
@@ -304,6 +398,15 @@ FAMILY = Family(
                "researchers of class t_b a base needs in its region"),
         Symbol("opens", "variable", r"\text{opens}_b \in \{0,1\}", "bases of a needed field",
                "", "1 when the base opens"),
+        Symbol("conversion.csv:years", "parameter", "Y_i", "industries in conversion.csv",
+               "years", "with periods: years after which lab results become factories "
+               "without a base"),
+        Symbol("conversion.csv:pilot_years", "parameter", r"Y^{pilot}_i",
+               "industries in conversion.csv", "years", "with periods: years a base must "
+               "have been open (counted from the period after it opens)"),
+        Symbol("pilot_bases_kept", "constraint", "", "bases (periods after the first)", "",
+               "with periods: an open base stays open",
+               r"\text{opens}^{p-1}_b \le \text{opens}^p_b"),
         Symbol("pilot_bases_access", "constraint", "", "sites of research-intensive "
                "industries", "hosts", "a host needs an open base of its field in reach",
                r"x_{ir} \le \sum_{b \in B_{ir}} \text{opens}_b"),

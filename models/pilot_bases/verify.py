@@ -44,19 +44,24 @@ def rules(c: Check) -> None:
     opened = opened.reindex(needed.index, fill_value=0.0)
     group = data.regions["group"]
     sites = plan[plan.index.get_level_values("industry").isin(field.index)]
+    counted = _counted(c, needed, written, field.index)
     access, lhs = {}, {}
     for (i, r), x in sites["hosted"].items():
+        rule = counted.get(i, opened)
+        if rule is None or (i in counted and bool(sites.at[(i, r), "brownfield"])):
+            continue  # converted without a base, or an existing plant
         mine = needed[needed["field"] == field[i]]
         km = data.great_circle_km([r] * len(mine), list(mine["region"]))
         near = (km <= float(reach[i])) | (group.reindex(mine["region"]).to_numpy() == group[r])
-        access[(i, r)] = float(opened.reindex(mine.index[near]).sum())
+        access[(i, r)] = float(rule.reindex(mine.index[near]).fillna(0.0).sum())
         lhs[(i, r)] = float(x)
     c.at_most("pilot_bases_access", pd.Series(lhs, dtype=float),
               pd.Series(access, dtype=float), "")
     talent = needed[needed["talent_need"].astype(float).fillna(0.0) > 0]
     expected_talent = sum_by(talent["talent_need"].astype(float) * opened.reindex(talent.index),
                              [talent["region"], talent["talent_class"].astype(str)])
-    expected_money = sum_by(needed["fixed_cost"].astype(float) * opened, needed["region"])
+    new = opened - _before(c, needed.index)  # paid once, in the period a base opens
+    expected_money = sum_by(needed["fixed_cost"].astype(float) * new, needed["region"])
     uses = c.results.get("uses")
     uses = uses[uses["family"] == "pilot_bases"] if uses is not None else pd.DataFrame(
         columns=["resource", "region", "item", "amount"])
@@ -71,7 +76,64 @@ def rules(c: Check) -> None:
         unit = str(data.setting("units", "talent")) if resource == "talent" else data.money
         c.at_most(f"uses {resource}", got, expected, unit)
         c.at_least(f"uses {resource}", got, expected, unit)
-    c.term("pilot_bases", float((needed["fixed_cost"].astype(float) * opened).sum()))
+    c.term("pilot_bases", float((needed["fixed_cost"].astype(float) * new).sum()))
+
+
+def _before(c: Check, ids: pd.Index) -> pd.Series:
+    """Over periods: which bases were open in the previous period (0 in the first and in a
+    one-shot plan); a base once open stays open (pilot_bases_kept) and keeps the period it
+    first opened (opened_since)."""
+    prev = c.previous("pilot_bases")
+    if prev is None or not len(prev):
+        return pd.Series(0.0, index=ids)
+    was = prev.set_index("base")["opened"].astype(float).reindex(ids).fillna(0.0)
+    now = c.results["pilot_bases"].set_index("base")
+    opened = now["opened"].astype(float).reindex(ids).fillna(0.0)
+    c.at_least("pilot_bases_kept", opened, was, "")
+    since_before = prev.set_index("base")["opened_since"].reindex(ids)
+    since = now["opened_since"].reindex(ids)
+    c.count(len(ids))
+    for k in ids:
+        expected = (since_before[k] if was[k] == 1 else c.period[0] if opened[k] == 1
+                    else None)
+        got = since[k] if isinstance(since[k], str) else None
+        if expected != got:
+            c.violation("opened_since", k, 1.0, f"written {got!r}, the periods give "
+                        f"{expected!r}")
+    return was
+
+
+def _counted(c: Check, needed: pd.DataFrame, written: pd.DataFrame, industries: pd.Index
+             ) -> dict[str, pd.Series | None]:
+    """Over periods, for an industry with a conversion.csv row: which bases count for
+    hosting now (1 where a base opened in a period j with y_{j+1} + pilot_years <= y_p),
+    None when its lab results have become factories without a base (y_p - y_1 >= years).
+    Others (and a one-shot plan) count the bases open now (absent from the dict)."""
+    if c.period is None or not c.data.has("conversion"):
+        return {}
+    conv = c.data.table("conversion").set_index("industry")
+    first = {pid: year for pid, year in c.periods}
+    order = [pid for pid, _ in c.periods]
+    now, start = c.period[1], c.periods[0][1]
+    since = written.set_index("base")["opened_since"].reindex(needed.index)
+    out: dict[str, pd.Series | None] = {}
+    for i in industries:
+        if i not in conv.index:
+            continue
+        years, pilot = conv.at[i, "years"], conv.at[i, "pilot_years"]
+        if pd.notna(years) and now - start >= float(years):
+            out[i] = None
+            continue
+        wait = 0.0 if pd.isna(pilot) else float(pilot)
+
+        def counts(pid: object, wait: float = wait) -> float:
+            if not isinstance(pid, str) or pid not in first:
+                return 0.0
+            j = order.index(pid)
+            return float(j + 1 < len(order) and first[order[j + 1]] + wait <= now)
+
+        out[i] = since.map(counts).astype(float)
+    return out
 
 
 VERIFY = FamilyRules(
@@ -80,5 +142,6 @@ VERIFY = FamilyRules(
     weights={"pilot_bases": 1.0},
     columns={"industries": {"research_field": "str", "pilot_reach_km": "float"}},
     tables={"pilot_bases": {"id": "id", "region": "id", "field": "str", "fixed_cost": "float",
-                            "talent_class": "str", "talent_need": "float"}},
+                            "talent_class": "str", "talent_need": "float"},
+            "conversion": {"industry": "id", "years": "float", "pilot_years": "float"}},
 )
