@@ -35,6 +35,7 @@ DEFAULT: tuple[str, ...] = (
     "policy",
     "resilience",
     "pilot_bases",
+    "scale_economies",
 )
 
 

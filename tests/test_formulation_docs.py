@@ -26,7 +26,10 @@ def built(tmp_path_factory):
         Path(__file__).parent.parent / "instances" / "china-sei",
         tables={"talent_attraction": "periods/talent_attraction.csv",
                 "talent_pool": "periods/talent_pool.csv"})
-    assert all(s.active for s in inst.families), [s.reason for s in inst.families]
+    # scale_economies replaces a linear unit_capex, which the bundled instance gives: its
+    # block is checked in tests/families/test_scale_economies.py
+    assert all(s.active for s in inst.families if s.family.name != "scale_economies"), [
+        s.reason for s in inst.families]
     return allocator.build_model(inst)
 
 
@@ -37,6 +40,8 @@ def _components(block: pyo.Block) -> set[str]:
 
 @pytest.mark.parametrize("family", default_families(), ids=lambda f: f.name)
 def test_block_holds_exactly_the_documented_components(built, family):
+    if family.name not in built.model.families:
+        pytest.skip(f"{family.name} is off on the bundled instance (see its own tests)")
     documented = {s.name for s in family.symbols if s.kind in BUILT_KINDS}
     assert _components(built.block(family.name)) == documented - {"arcs", "neighbours"}
 

@@ -88,11 +88,12 @@ def copy(solved, tmp_path) -> Callable[[], Path]:
 def test_accepts_the_solvers_plan_and_checks_every_family(solved):
     report = verify(*solved)
     assert report.ok, report.render()
-    # every family but pilot_bases and talent_attraction, which need tables this instance
-    # does not have (their rules: tests/families/test_pilot_bases.py, tests/test_periods.py)
+    # every family but pilot_bases, talent_attraction and scale_economies, which need
+    # tables this instance does not have (their rules: tests/families/)
     assert set(report.checked) == {"(engine)", *(f.name for f in default_families()
                                                  if f.name not in ("pilot_bases",
-                                                                   "talent_attraction"))}
+                                                                   "talent_attraction",
+                                                                   "scale_economies"))}
     for family in ("capacity", "chain_coordination", "markets", "talent", "funding", "supply",
                    "policy"):
         assert report.rows[family] > 0, family
