@@ -353,3 +353,21 @@ def test_terminal_and_report_show_the_phasing(tiny, tmp_path):
     data = load_report_data(out)
     assert list(data.tables["allocation"].columns[:2]) == ["industry", "region"]  # last period
     assert data.tables["allocation"].set_index("region").loc["B", "capacity"] == 20
+
+
+def test_the_first_plan_is_the_last_periods_plan_phased(tiny):
+    # The first test's instance: the last period's one-shot plan hosts B with 20; phased
+    # over the periods it is the optimum (10 in p1, 20 in p2), which HiGHS accepts as its
+    # first incumbent. Without the heuristic there is no start.
+    folder = tiny(industries=nev(), sites=ONLY_B, periods=TWO, industries_by_period="""
+        id,period,demand
+        nev,p2,20
+    """)
+    r = solve(folder, ["capacity"])
+    start = r.summary["start"]
+    assert start["given"] == "heuristic" and start["accepted_by_highs"]
+    assert start["objective"] == pytest.approx(15 + 10 * DELTA2)
+    assert r.summary["first_incumbent"]["source"] == "heuristic"
+    off = solve(folder, ["capacity"], heuristic=False)
+    assert off.summary["start"]["given"] is None
+    assert off.objective == pytest.approx(r.objective)

@@ -29,6 +29,7 @@ from allocator.engine.highs import (
     presolve_infeasible,
     solve_model,
 )
+from allocator.engine.period_start import period_start
 from allocator.engine.results import Result, collect
 from allocator.engine.warmstart import prepare
 from allocator.input.data import load_instance
@@ -63,7 +64,7 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
     if built.periods:
         if deadline.limited:
             resolved = replace(resolved, time_limit=max(deadline.remaining(), 0.1))
-        return solve_periods(built, resolved)
+        return solve_periods(built, resolved, deadline)
     names = [f.name for f in built.families]
     failures = run_checks(built.instance, built.families, set(built.soft_rows["family"]))
     outcome = (presolve_infeasible(len(failures)) if failures
@@ -136,24 +137,50 @@ def solve_instance(
     return solve(build_model(inst, families), options)
 
 
-def solve_periods(built: BuiltModel, options: SolverOptions) -> Result:
+#: share of the time left that the first plan of a plan over time may take
+PERIOD_START_SHARE = 0.4
+
+
+def solve_periods(built: BuiltModel, options: SolverOptions,
+                  deadline: Deadline | None = None) -> Result:
     """Solve a multi-period model (:mod:`allocator.engine.periods`). The pre-solve checks of
     the families run on the first period's data first: its block is a one-shot model whose
     investment is at least the one-shot model's, so a failed check proves there is no plan.
     (A later period's budget pays only for what that period adds, so the checks, which
-    price whole plans, do not hold there.) No heuristic first plan
-    and no shadow prices yet (both know one snapshot); an infeasible model is not explained
-    by input row: each period alone can be solved for that."""
+    price whole plans, do not hold there.) The first plan is the last period's one-shot
+    plan phased over the periods (:mod:`allocator.engine.period_start`; off with
+    ``heuristic=False``). No shadow prices yet (they know one snapshot); an infeasible model
+    is not explained by input row: each period alone can be solved for that."""
+    deadline = deadline if deadline is not None else Deadline(options.time_limit)
     failures = run_checks(built.periods[0].built.instance, built.families)
+    report: dict[str, Any] = {"heuristic": {"used": False, "message": "off (--no-heuristic)"},
+                              "plan": None, "given": None}
     if failures:
         outcome = presolve_infeasible(len(failures))
     else:
+        t0 = time.perf_counter()
         try:
             form = compile_model(built.model)
         except InfeasibleConstraintException as exc:
             outcome = infeasible_before_solving(exc, 0.0)
         else:
-            outcome = solve_model(built.model, options, form=form)
+            x = None
+            if options.heuristic:
+                x, report["heuristic"] = period_start(
+                    built, form, options, deadline.share(PERIOD_START_SHARE, at_most=600.0))
+                if x is not None:
+                    report["given"] = "heuristic"
+                    report["objective"] = report["heuristic"]["objective"]
+            t1 = time.perf_counter()
+            outcome = solve_model(built.model, options, form=form, start=x,
+                                  deadline=deadline)
+            outcome.seconds.update(compile=0.0, start=t1 - t0)
+            report.update(outcome.start or {})
+            first = outcome.first_incumbent
+            if first is not None and report.get("accepted_by_highs"):
+                first["source"] = "heuristic"
+                first["seconds_from_compile"] = first.get("seconds", 0.0) + (t1 - t0)
+    outcome.start = report
     first = outcome.first_incumbent
     if first is not None:
         first.setdefault("source", "highs")
