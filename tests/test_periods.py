@@ -371,3 +371,13 @@ def test_the_first_plan_is_the_last_periods_plan_phased(tiny):
     off = solve(folder, ["capacity"], heuristic=False)
     assert off.summary["start"]["given"] is None
     assert off.objective == pytest.approx(r.objective)
+
+
+def test_a_start_plan_is_refused_with_periods(tiny, tmp_path):
+    folder = tiny(industries=nev(), sites=ONLY_B, periods=TWO)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("industry,region,hosted,capacity\nnev,B,1,10\n")
+    run = subprocess.run([sys.executable, "-m", "allocator", "solve", str(folder), "--start",
+                          str(plan)], capture_output=True, text=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "--start" in run.stdout + run.stderr

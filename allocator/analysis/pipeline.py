@@ -18,6 +18,7 @@ from pyomo.common.errors import InfeasibleConstraintException
 from allocator.analysis.checks import run_checks
 from allocator.analysis.explain import explain
 from allocator.analysis.shadow import add_shadow_prices
+from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family
 from allocator.engine.build import BuiltModel, build_model
 from allocator.engine.deadline import HEURISTIC_SHARE, Deadline, after_search_seconds
@@ -151,6 +152,10 @@ def solve_periods(built: BuiltModel, options: SolverOptions,
     plan phased over the periods (:mod:`allocator.engine.period_start`; off with
     ``heuristic=False``). No shadow prices yet (they know one snapshot); an infeasible model
     is not explained by input row: each period alone can be solved for that."""
+    if options.start_file is not None:
+        raise InputError([Problem("--start", "a start plan is one snapshot; with periods.csv "
+                                  "the first plan is the heuristic's (leave --start out)",
+                                  value=str(options.start_file))])
     deadline = deadline if deadline is not None else Deadline(options.time_limit)
     failures = run_checks(built.periods[0].built.instance, built.families)
     report: dict[str, Any] = {"heuristic": {"used": False, "message": "off (--no-heuristic)"},
