@@ -307,6 +307,11 @@ class Family:
     #: the owner's own data, are then not used (they would cut plans the extra supply
     #: allows)
     supplies: tuple[str, ...] = ()
+    #: its limits bound money spent (``ctx.site_investment``, what other families pay): with
+    #: planning periods they bound each period's spending, not a whole plan's, so its site
+    #: bounds are not used for pruning there, and the first plan over time is looked for
+    #: without it (:mod:`allocator.engine.period_start`)
+    spending: bool = False
     #: ``False`` for families that cannot be switched off (``capacity``)
     optional: bool = True
     #: 1: first-stage (decides or limits hosting and capacity); 2: second-stage (produces or

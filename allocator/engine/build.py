@@ -52,6 +52,7 @@ from allocator.engine.context import Context, FormulationError, Registry
 from allocator.engine.periods import (
     PeriodModel,
     link_periods,
+    period_sites,
     period_views,
     start_periods,
 )
@@ -221,7 +222,8 @@ def build_model(
         if soft or scenarios or (scenarios is None and scenarios_of(instance)) or term_bounds:
             raise KeyError("periods.csv cannot be combined with --soft, supply-shock "
                            "scenarios (shocks.csv) or bounds on objective terms yet")
-        return _build_periods(instance, chosen, periods, strengthen=strengthen, start=start)
+        return _build_periods(instance, chosen, periods, prune=prune, strengthen=strengthen,
+                              start=start)
     if scenarios is None:
         # softened limits (evaluate, explain) are a question about the deterministic model
         scenarios = [] if soft else scenarios_of(instance)
@@ -358,17 +360,23 @@ def _choose(instance: Instance, names: Iterable[str] | None) -> list[Family]:
 
 
 def _build_periods(instance: Instance, chosen: list[Family], periods: list[Period], *,
-                   strengthen: bool, start: float) -> BuiltModel:
+                   prune: bool | None, strengthen: bool, start: float) -> BuiltModel:
     """The multi-period model (:mod:`allocator.engine.periods`): the core of every period on
     its block ``model.period[p]``, the rows linking the periods and each period's
     investment, then every family on every period's block from the period's data, and the
     objective over the periods at their discount factors."""
     model = pyo.ConcreteModel(name=instance.name)
     views = period_views(instance, periods)
-    # no pruning: a family's site bounds price a whole plant against one period's limits
-    # (its budget, say), but a period pays only for what it adds (engine.periods)
-    derived = no_pruning(views[-1])
-    sites = [derived.sites] * len(periods)
+    if prune is None:
+        prune = bool(instance.settings["sites"]["prune"]) and strengthen
+    # the site bounds of a family that limits spending price a whole plant against one
+    # period's budget, but a period pays only for what it adds (engine.periods)
+    loosened = {r for f in chosen for r in f.supplies}
+    bounding = [f for f in chosen if not f.spending and not loosened & set(f.collects)]
+    must = any(f.enforces_must_host for f in chosen)
+    derived = [derive_sites(v, bounding, must_host=must) if prune else no_pruning(v)
+               for v in views]
+    sites = period_sites([d.sites for d in derived])
     ids = [p.id for p in periods]
     model.periods = pyo.Set(initialize=ids, ordered=True)
     model.period = pyo.Block(model.periods)
@@ -414,7 +422,7 @@ def _build_periods(instance: Instance, chosen: list[Family], periods: list[Perio
         expr=pyo.quicksum(weights[t] * model.objective_terms[t] for t in names
                           if weights[t] != 0), sense=pyo.minimize)
     return BuiltModel(model, instance, chosen, term_specs, time.perf_counter() - start,
-                      weights=weights, pruned=derived.pruned, sites=derived.sites,
+                      weights=weights, pruned=derived[-1].pruned, sites=sites[-1],
                       periods=out)
 
 

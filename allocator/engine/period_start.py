@@ -1,9 +1,11 @@
 """The first plan of a plan over time (:mod:`allocator.engine.periods`), given to HiGHS as its
 MIP start.
 
-1. The last period alone, as a one-shot model (its data, no periods): the one-shot first
-   plan (:func:`allocator.engine.warmstart.prepare`: the relaxation-guided restricted MIP,
-   else the greedy) gives the regions that host in the end.
+1. The last period alone, as a one-shot model (its data, no periods, without the families
+   that limit spending, ``Family.spending``: a period's budget pays only for what it adds,
+   not for the whole plan): the one-shot first plan
+   (:func:`allocator.engine.warmstart.prepare`: the relaxation-guided restricted MIP, else
+   the greedy) gives the regions that host in the end.
 2. A restricted MIP of the whole plan over time: in the last period exactly those hosts,
    in the earlier ones any of them (hosting is kept, so nothing else could host earlier),
    everything else free. It decides when each host starts and how capacity grows, within
@@ -55,9 +57,9 @@ def _start(built: BuiltModel, form: StandardForm, options: SolverOptions, until:
               if k != "periods" and not k.endswith(SUFFIX)}
     one = replace(last, tables=tables)
     one.__dict__["network"] = last.network  # the same regions: share the network
-    # not pruned: a period's budget pays only for what it adds, so the site bounds that
-    # price a whole plant against it would cut the plans over time
-    shot = build_model(one, [f.name for f in built.families], prune=False)
+    # without the families that limit spending: a period's budget pays only for what it
+    # adds, not for the whole plan (the restricted MIP below keeps every period's budget)
+    shot = build_model(one, [f.name for f in built.families if not f.spending])
     shot_form = compile_model(shot.model)
     x1, report = prepare(shot, shot_form, options, heuristic=True,
                          seconds=ONE_SHOT_SHARE * max(until - time.perf_counter(), 0.0))

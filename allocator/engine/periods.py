@@ -54,11 +54,15 @@ links: a pilot base's setup cost counts in every period it is open. The objectiv
 each term as $\sum_p \delta_p \mathrm{term}_{tp}$; ``period_objective.csv`` gives each
 period's terms before discounting.
 
-Site limits: the candidate sites and their maxima are the same in every period; the
-default site maximum (blank ``capacity_max``) is the largest national requirement $G_i$
-over the periods, so that capacity built for a peak is not cut when demand falls. Sites are
-not pruned (:mod:`allocator.engine.prune`): a family's site bounds price a whole plant
-against one period's limits (its budget), but a period pays only for what it adds.
+Site limits: the default site maximum (blank ``capacity_max``) is the largest national
+requirement $G_i$ over the periods, so that capacity built for a peak is not cut when
+demand falls. Pruning (:mod:`allocator.engine.prune`) runs on each period's data; the
+candidate sites are those that can host in the last period (hosting is kept, so a site
+that cannot host then never can), and a site's maximum in period $p$ is the smallest of the
+maxima derived for the periods from $p$ on ($q_{irp} \le q_{irp'}$ for $p' \ge p$), 0 where
+a later period leaves the site out. The site bounds of a family whose limits bound spending
+(``Family.spending``: funding) are left out: they price a whole plant against one period's
+budget, but a period pays only for what it adds.
 
 Why blocks and not a period index in every family: with an index, every family (and every
 researcher's family file) would have to know about periods, and a family written for the
@@ -81,6 +85,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -171,6 +176,22 @@ def start_periods(instance: Instance, periods: list[Period]) -> list[dict[str, i
             ok = [k for k, q in enumerate(periods) if q.first_year <= p.first_year - lead[i]]
             paid[i] = ok[-1] if ok else None
         out.append(paid)
+    return out
+
+
+def period_sites(derived: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """The candidate sites of every period: those of the last, each period's maximum the
+    smallest of the maxima derived for it and the later periods (0 where a later period
+    leaves the site out)."""
+    last = derived[-1]
+    out: list[pd.DataFrame] = [last] * len(derived)
+    running = last["capacity_max"].to_numpy(float)
+    for k in reversed(range(len(derived))):
+        cap = derived[k]["capacity_max"].reindex(last.index).fillna(0.0).to_numpy(float)
+        running = np.minimum(running, cap)
+        sites = last.copy()
+        sites["capacity_max"] = running
+        out[k] = sites
     return out
 
 

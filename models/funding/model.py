@@ -240,6 +240,7 @@ FAMILY = Family(
     build=build,
     close=close,
     collects=("funding",),
+    spending=True,
     limits=("funding_within_budget", "funding_general_total", "funding_reserved_total"),
     report_rows=lambda b, ctx: {**report(b, ctx), **received(b, ctx)},
     limit_source=limit_source,

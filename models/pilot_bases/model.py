@@ -160,9 +160,13 @@ def access(inst: Instance, options: dict[str, Any], sites: pd.MultiIndex) -> pd.
 
 def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
     """A research-intensive site with no base of its field in reach can never host: bound 0
-    (see :mod:`allocator.engine.prune`)."""
+    (see :mod:`allocator.engine.prune`); not an industry whose lab results become
+    factories without a base after some years (conversion.csv ``years``)."""
     reach = access(inst, options, sites.index)
     lost = reach[reach["base"].isna()]
+    if inst.has(CONVERSION.name):  # over periods, these may host without a base one day
+        conv = inst.table(CONVERSION.name)
+        lost = lost[~lost["industry"].isin(set(conv.loc[conv["years"].notna(), "industry"]))]
     res = research(inst, options)
     return pd.DataFrame({
         "industry": lost["industry"], "region": lost["region"], "bound": 0.0,
