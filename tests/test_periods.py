@@ -381,3 +381,18 @@ def test_a_start_plan_is_refused_with_periods(tiny, tmp_path):
                           str(plan)], capture_output=True, text=True)
     assert run.returncode == 2, run.stdout + run.stderr
     assert "--start" in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("command", ["evaluate", "explain", "soft"])
+def test_one_snapshot_commands_refuse_a_plan_over_time(tiny, tmp_path, command):
+    # evaluate, explain and --soft answer for one snapshot: with periods they say so, exit 2
+    folder = tiny(industries=nev(), sites=ONLY_B, periods=TWO)
+    plan = tmp_path / "plan.csv"
+    plan.write_text("industry,region,hosted,capacity\nnev,B,1,10\n")
+    args = {"evaluate": ["evaluate", str(folder), str(plan)],
+            "explain": ["explain", str(folder)],
+            "soft": ["solve", str(folder), "--soft", "capacity"]}[command]
+    run = subprocess.run([sys.executable, "-m", "allocator", *args], capture_output=True,
+                         text=True)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "period" in run.stdout + run.stderr

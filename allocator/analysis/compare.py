@@ -66,6 +66,11 @@ def compare(a: str | Path, b: str | Path) -> Comparison:
     """Compare results folder ``a`` with ``b``: per term (weighted) and per (industry,
     region) pair that hosts in only one of them or whose capacity differs."""
     ra, rb = read(a), read(b)
+    for r, folder in ((ra, a), (rb, b)):
+        if r.summary.get("periods"):
+            raise InputError([Problem(str(folder), "a plan over time (summary.json has "
+                                      "periods): allocator compare works on one-shot plans "
+                                      "and is not available for it yet")])
     notes = []
     if ra.summary["instance"]["sha256"] != rb.summary["instance"]["sha256"]:
         notes.append("the two results come from different instances (SHA-256 differ): the "

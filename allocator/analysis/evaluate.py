@@ -43,6 +43,7 @@ from allocator.engine.build import BuiltModel, build_model
 from allocator.engine.highs import SolverOptions
 from allocator.engine.results import Result, record_verdict
 from allocator.input.data import Instance
+from allocator.input.periods import one_snapshot
 from allocator.input.validation import Reader, ordered, suggest
 
 PLAN = TableSpec(
@@ -196,6 +197,7 @@ def fix_plan(built: BuiltModel, plan: pd.DataFrame) -> list[dict[str, str]]:
 def evaluate(instance: Instance, plan_path: str | Path, options: SolverOptions | None = None,
              *, penalty: float | None = None) -> Evaluation:
     """Evaluate the plan file at ``plan_path`` on ``instance`` (see the module docstring)."""
+    one_snapshot(instance.tables, instance.files, "allocator evaluate")
     plan = read_plan(instance, plan_path)
     soft = [f.name for f in instance.active_families if f.limits]
     # no pruning: the plan may host any pair the input allows, and what it breaks is reported

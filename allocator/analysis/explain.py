@@ -81,6 +81,7 @@ from allocator.engine.limits import (
 )
 from allocator.engine.warmstart import greedy_hosting
 from allocator.input.data import Instance
+from allocator.input.periods import one_snapshot
 
 #: default time limit of each stage of the elastic model, in seconds
 STAGE_SECONDS = 60.0
@@ -165,6 +166,7 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     :data:`STAGE_SECONDS`), threads and seed. ``checks``: pre-solve failures already found
     (else they are run here).
     """
+    one_snapshot(inst.tables, inst.files, "allocator explain")
     t0 = time.perf_counter()
     opts = (options or SolverOptions()).resolved(inst.settings["solver"])
     opts = replace(opts, time_limit=opts.time_limit or STAGE_SECONDS, log_file=None,

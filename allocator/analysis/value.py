@@ -35,6 +35,7 @@ from allocator.core.errors import OptionError
 from allocator.engine.build import build_model
 from allocator.engine.highs import SolverOptions
 from allocator.engine.stochastic import fix_first_stage, release_first_stage
+from allocator.input.periods import one_snapshot
 from allocator.input.scenarios import expected_scenario, scenarios_of
 
 if TYPE_CHECKING:
@@ -88,6 +89,7 @@ def stochastic_value(instance: Instance, options: Any, families: list[str] | Non
                      ) -> StochasticValue:
     """RP, EV, EEV, WS (see the module docstring) with the solver ``options`` for each solve;
     ``rp_result`` of the answer is RP's result (the stochastic plan, per scenario)."""
+    one_snapshot(instance.tables, instance.files, "allocator stochastic-value")
     scenarios = scenarios_of(instance)
     if not scenarios:
         raise OptionError("the instance has no supply-shock scenarios: give shocks.csv (in "

@@ -141,6 +141,9 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
                                       verbose=verbose, progress=not (quiet or verbose),
                                       heuristic=not no_heuristic,
                                       start_file=str(start_file) if start_file else None)
+    if soft and inst.has("periods"):
+        raise click.BadParameter("cannot be combined with planning periods (periods.csv) yet",
+                                 param_hint="--soft")
     if soft and inst.has("shocks"):
         raise click.BadParameter("cannot be combined with supply-shock scenarios (shocks.csv): "
                                  "unmet demand is already penalized in each scenario",

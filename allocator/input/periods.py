@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from allocator.core.errors import Problem
+from allocator.core.errors import InputError, Problem
 from allocator.core.schema import PERIODS, ColumnSpec, TableSpec
 
 if TYPE_CHECKING:
@@ -188,6 +188,17 @@ def _check_by_period(tables: dict[str, pd.DataFrame], spec: TableSpec,
                                        "first period: give it on a row with period blank",
                                        row=int(row), column=g, value=float(rec[g])))
     return out
+
+
+def one_snapshot(tables: dict[str, pd.DataFrame], files: dict[str, str], what: str) -> None:
+    """Refuse ``what`` (a command that works on one snapshot) for an instance with periods:
+    :class:`InputError` naming periods.csv (exit 2), rather than an answer about the wrong
+    plan."""
+    if PERIODS.name in tables:
+        raise InputError([Problem(files.get(PERIODS.name, PERIODS.file),
+                                  f"{what} works on a one-shot plan; with planning periods it "
+                                  "is not available yet (leave periods.csv out, or solve one "
+                                  "period's data with a one-row periods.csv)")])
 
 
 def periods_of(tables: dict[str, pd.DataFrame]) -> list[Period]:
