@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from support import capacity, solve, term
 
+import allocator
+from allocator.output.report import write_report
+
 NEV = """
 id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts
 nev,NEV,{demand},0,1,5,1
@@ -44,7 +47,7 @@ def test_one_shot_hires_what_works_at_once(tiny):
     assert term(r, "talent_attraction") == pytest.approx(8)
 
 
-def test_hiring_a_period_ahead_is_cheaper_than_the_lag(tiny):
+def test_hiring_a_period_ahead_is_cheaper_than_the_lag(tiny, tmp_path):
     # Demand 10 then 20 (p2), B only, 10 engineers. p2 needs 10 more usable people:
     # usable_2 = 0.5 a2 + (0.5 a1 + 0.5 a1) = 0.5 a2 + a1. A unit of usable costs 2 hired in
     # p1 and 2 * delta2 / 0.5 = 3.005 hired in p2: hire a1 = 10 in p1 (20).
@@ -59,6 +62,9 @@ def test_hiring_a_period_ahead_is_cheaper_than_the_lag(tiny):
     assert hires(r, "p2")["attracted"] == pytest.approx(0)
     assert hires(r, "p1")["usable"] == pytest.approx(5)
     assert hires(r, "p2")["usable"] == pytest.approx(10)
+    out = allocator.write_results(r, tmp_path / "results")
+    html = write_report(out)[0].read_text(encoding="utf-8")
+    assert "10.00 people hired into 1 region for 20.00" in html
 
 
 def test_the_national_pool_limits_each_period(tiny):
