@@ -107,8 +107,8 @@ def test_every_override_is_checked_against_the_instance(chips):
         "mip_gap, seed, threads, time_limit",
         f"{where}, nosuch.key: value 1: unknown section; expected one of: units, solver, "
         "sites, scenarios, objective, tables, capacity, chain_coordination, duplication, "
-        "duplication_neighbors, funding, markets, pilot_bases, policy, resilience, supply, "
-        "talent",
+        "duplication_neighbors, funding, markets, pilot_bases, policy, resilience, "
+        "scale_economies, supply, talent, talent_attraction",
         f"{where}, tables.chain: value '../elsewhere.csv': the path points outside the "
         "instance folder; keep variant tables inside it (e.g. variants/), so that the "
         "instance and its what-ifs travel together",
@@ -136,7 +136,7 @@ def test_every_override_is_checked_against_the_instance(chips):
         "min_industries",
         f"{where}, bound nosuch: value 1.0: unknown objective term; known terms: "
         "coordination, input_cost, investment, neighbor_pairs, overcapacity, pilot_bases, "
-        "site_excess, transport",
+        "scale_capex, site_excess, talent_attraction, transport",
     ]
 
 
