@@ -7,6 +7,7 @@ the explanation when there is no plan, shadow prices when there is one.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -69,7 +70,8 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
         explain_options = resolved if not deadline.limited else replace(
             resolved, time_limit=max(deadline.remaining() / 2, 1.0))
         explanation = explain(built.instance, names, options=explain_options,
-                              checks=failures)
+                              checks=failures,
+                              progress=sys.stderr if resolved.progress else None)
         outcome.message = explanation.headline
     result = collect(built, outcome, resolved, explanation)
     if shadow_prices:
