@@ -62,7 +62,7 @@ def test_1e308_in_input_need_is_refused_at_validation(tiny):
     folder = tiny(industries=TWO, inputs="id,name,import_cap\nli,Lithium,5\n",
                   input_need="industry,input,need\nnev,li,1e308\n")
     p = find(problems(folder), "input_need.csv", 2, "need")
-    assert "must be <= 1e9" in p.message and "larger unit" in p.message
+    assert "must be <= 1e9" in p.message and "use a larger one" in p.message
 
 
 def test_every_numeric_column_documents_its_range():
