@@ -144,3 +144,20 @@ def test_explain_shows_its_stages_on_stderr(tiny):
     assert "explain:" not in done.stdout  # progress is on stderr only
     quiet = run("explain", str(folder), "--quiet")
     assert quiet.returncode == 4 and "explain:" not in quiet.stderr
+
+
+def test_relaxations_are_ranked_by_the_share_of_the_limit_the_planner_reads(tiny):
+    # Markets A 6, B 4, at most 4 per site: market A short 2 (33% of 6) and the national
+    # requirement short 2 (20% of 10; tests/test_explain.py::test_demand_markets). "Largest
+    # first" is by the share each row shows, so market A comes first; the requirement's limit
+    # sits in its row's body, where the ranking had taken a scale of 1 (200%) and put it first.
+    industries = """
+        id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,capacity_max
+        nev,NEV,,4,1,5,1,4
+    """
+    folder = tiny(industries=industries, markets="industry,region,demand\nnev,A,6\nnev,B,4")
+    e = explain(allocator.load_instance(folder))
+    assert [(r.family, round(r.relative, 3)) for r in e.relaxations.itertuples()] == [
+        ("markets", 0.333), ("capacity", 0.2)]
+    text = "\n".join(e.lines())
+    assert text.index("[33% of the limit]") < text.index("[20% of the limit]")
