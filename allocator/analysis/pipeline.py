@@ -109,7 +109,10 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
         first["source"] = "highs"
         if report.get("accepted_by_highs"):  # HiGHS's first incumbent is the start itself
             first["source"] = report["given"]
-            first["highs_objective"] = first["objective"]  # reported in presolved space
+            # HiGHS reports the start's value in its presolved model; the start's own cost
+            # is what the plan costs (they agree unless presolve mis-values the start,
+            # see allocator.engine.highs.set_mip_start)
+            first["highs_objective"] = first["objective"]
             first["objective"] = report["objective"]
     outcome.start = report
     return outcome
