@@ -56,10 +56,30 @@ def built(tiny):
     return allocator.build_model(allocator.load_instance(tiny(NO_PAIRS, **TABLES)))
 
 
-def test_relaxation_keeps_the_sites_it_uses_and_finds_the_optimum(tiny):
+def test_the_dive_rounds_the_relaxation_to_the_optimum(tiny):
+    # The relaxation: x_A = 1, x_B = 0.4, x_C = 0 (module docstring). The dive's one
+    # fractional column, B at 0.4, is below 0.5, so it rounds up the single largest: B hosts
+    # (x_B >= 1). The LP again: B's fixed cost is paid, so a unit costs 2 in B and 1 + 5/6
+    # in A: A takes its 6 (x_A = 6/6 = 1), B the other 4: 5 + 6 + 5 + 2 * 4 = 24, integral
+    # after one LP re-solve: the plan, and the optimum.
     b = built(tiny)
     form = compile_model(b.model)
     x, report = start_from_relaxation(form, SolverOptions())
+    assert report["used"] is True and report["how"] == "LP diving"
+    assert report["lp_bound"] == pytest.approx(21.0)
+    assert report["dive"] == {"integral": True, "lps": 1, "fixed": 1, "left": 0,
+                              "stopped": ""}
+    assert report["objective"] == pytest.approx(24.0)
+    plan = {v.index(): round(x[j]) for j, v in enumerate(form.columns)
+            if v.parent_component().local_name == "hosts"}
+    assert plan == {("nev", "A"): 1, ("nev", "B"): 1, ("nev", "C"): 0}
+
+
+def test_relaxation_keeps_the_sites_it_uses_and_finds_the_optimum(tiny):
+    # without the dive: the restricted MIP from the first LP
+    b = built(tiny)
+    form = compile_model(b.model)
+    x, report = start_from_relaxation(form, SolverOptions(), dive=False)
     assert report["used"] is True
     assert report["lp_bound"] == pytest.approx(21.0)
     assert (report["kept"], report["of"]) == (2, 3)  # C is fixed at 0
@@ -75,7 +95,7 @@ def test_the_heuristic_starts_the_search_with_the_relaxations_plan(tiny):
     r = verified(folder, allocator.solve(b, allocator.SolverOptions(mip_gap=0)))
     start = r.summary["start"]
     assert start["given"] == "heuristic"
-    assert start["heuristic"]["how"] == "relaxation-guided restricted MIP"
+    assert start["heuristic"]["how"] == "LP diving"
     assert start["heuristic"]["objective"] == pytest.approx(24.0)
     assert r.summary["first_incumbent"]["source"] == "heuristic"
     assert r.objective == pytest.approx(24.0)
