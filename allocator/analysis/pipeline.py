@@ -114,6 +114,13 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
             # see allocator.engine.highs.set_mip_start)
             first["highs_objective"] = first["objective"]
             first["objective"] = report["objective"]
+            # the heuristic had a plan before it improved it: that is when the first came
+            made = report.get(report["given"] or "", {}) or {}
+            if "plan_at" in made:
+                first["seconds_from_compile"] = made["plan_at"] - t0
+                first["objective"] = made.get("improved", {}).get("from", first["objective"])
+    for made in (report.get("heuristic") or {}, report.get("plan") or {}):
+        made.pop("plan_at", None)  # a clock reading, meaningless in summary.json
     outcome.start = report
     return outcome
 
