@@ -16,11 +16,13 @@ HiGHS finish what the dive leaves in a small MIP.
    is left fractional, the LP's solution is a plan: every row holds, integers are integral.
 3. What the dive leaves (stopped by a dead end, by :data:`DIVE_ROUNDS` or by its share of the
    time) goes to HiGHS as a **restricted MIP**: the columns the dive fixed stay fixed, every
-   integer column at (numerically) zero in the last LP is fixed at 0, the rest are free
-   integers (those the first LP uses stay free too); same rows, same objective (a restriction, so each of its plans is a plan of the
-   whole model), solved to 1% of its own optimum within the time given. Its best plan is
-   the first plan. Without diving (``dive=False``) this is step 2, from the first LP: the
-   relaxation-guided restricted MIP of issue 12's first attempt.
+   integer column at (numerically) zero in the last LP and unused by the first is fixed at
+   0, the rest are free integers; same rows, same objective (a restriction, so each of its
+   plans is a plan of the whole model), solved to 1% of its own optimum within the time
+   given. When the dive ends integral, every integer column is fixed and this is the plan's
+   completion. Its best plan is the first plan. Without diving (``dive=False``) this is
+   step 2, from the first LP: the relaxation-guided restricted MIP of issue 12's first
+   attempt.
 4. **Improvement** (:func:`improve_plan`, a fix-and-optimize neighbourhood): the MIP with
    every integer column fixed at 0 except those the first LP uses and those the plan
    hosts, started from the plan, for what is left of the time (at most
