@@ -40,12 +40,24 @@ def after_search_seconds(columns: int, rows: int, *, shadow_prices: bool = True,
     busy machine everything is slower by about the same factor, so the estimate is never
     below a share of what building the model took (``build_seconds``, build and compile):
     writing the results and the summary took about 0.35 times that at 100 x 20 on the same
-    machine under a load of 6 on 2 cores, when every step was 3-5 times slower than idle."""
+    machine under a load of 6 on 2 cores, when every step was 3-5 times slower than idle;
+    measured again in issue 12 (``--time-limit 10`` at 100 x 20, load 5), the steps after
+    the search took about as long as building, so the share is now all of it. The end of
+    the process comes on top (:data:`EXIT_SECONDS`)."""
     size = columns + 0.5 * rows
     seconds = 0.35 + 6e-6 * size
     if shadow_prices:
         seconds += 0.1 + 4e-6 * size
-    return max(2.0 * seconds, (0.6 if shadow_prices else 0.45) * build_seconds)
+    return (max(2.0 * seconds, (1.0 if shadow_prices else 0.75) * build_seconds)
+            + EXIT_SECONDS + EXIT_PER_COLUMN * size)
+
+
+#: seconds for ending the process after the results are written (freeing the model, the
+#: interpreter's shutdown), plus this much per column: measured ``--time-limit 10`` at
+#: 100 x 20 under a load of 5 on 2 cores, the command's own work ended 0.7 s after the
+#: limit and the process 0.9 s after that; freeing the 337 x 40 model alone took 0.44 s
+EXIT_SECONDS = 0.2
+EXIT_PER_COLUMN = 8e-6
 
 
 def process_started() -> float:
