@@ -27,10 +27,10 @@ from support import capacity, verified
 
 import allocator
 from allocator.analysis.shadow import add_shadow_prices, resolve_with_hosting_fixed, shadow_prices
-from allocator.engine.deadline import Deadline, after_search_seconds
-from allocator.engine.highs import SolverOptions, compile_model
-from allocator.engine.relaxation import start_from_relaxation
-from allocator.engine.warmstart import first_plan
+from allocator.engine.deadline import Deadline, after_search_seconds, process_started
+from allocator.engine.highs import SolverOptions, compile_model, plan_objective
+from allocator.engine.relaxation import improve_plan, start_from_relaxation
+from allocator.engine.warmstart import complete, first_plan
 from allocator.tools.generate import generate
 
 NEV = """
@@ -73,6 +73,24 @@ def test_the_dive_rounds_the_relaxation_to_the_optimum(tiny):
     plan = {v.index(): round(x[j]) for j, v in enumerate(form.columns)
             if v.parent_component().local_name == "hosts"}
     assert plan == {("nev", "A"): 1, ("nev", "B"): 1, ("nev", "C"): 0}
+
+
+def test_the_improvement_mip_starts_from_the_plan_and_finds_the_optimum(tiny):
+    # From B alone (10 units at B: 5 + 2 * 10 = 25), with A and B free and C fixed at 0:
+    # the optimum A 6 + B 4 = 24 (module docstring). From the optimum itself: nothing better.
+    b = built(tiny)
+    form = compile_model(b.model)
+    x, cost, _ = complete(b, form, {("nev", "B"): 1}, SolverOptions())
+    assert cost == pytest.approx(25.0) and plan_objective(form, x) == pytest.approx(25.0)
+    free = np.array([v.parent_component().local_name == "hosts" and v.index()[1] != "C"
+                     for v in form.columns])
+    better, done = improve_plan(form, x, free, SolverOptions(), seconds=10.0)
+    assert better is not None
+    assert done["from"] == pytest.approx(25.0) and done["objective"] == pytest.approx(24.0)
+    assert plan_objective(form, better) == pytest.approx(24.0)
+    assert done["free"] == 2
+    same, again = improve_plan(form, better, free, SolverOptions(), seconds=10.0)
+    assert same is None and again["objective"] == pytest.approx(24.0)
 
 
 def test_relaxation_keeps_the_sites_it_uses_and_finds_the_optimum(tiny):
@@ -138,6 +156,18 @@ def test_deadline_arithmetic():
     # the reserve grows with the model and never falls below a share of the build time
     assert after_search_seconds(50_000, 36_000) > after_search_seconds(1_000, 700)
     assert after_search_seconds(10, 10, build_seconds=5.0) >= 0.6 * 5.0
+
+
+def test_the_command_clock_starts_with_the_process():
+    # a process that sleeps 0.5 s before it asks: the clock counts the sleep (and the
+    # interpreter's start), so the time limit covers the imports too
+    code = ("import time; time.sleep(0.5); "
+            "from allocator.engine.deadline import process_started; "
+            "print(time.perf_counter() - process_started())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert 0.5 <= float(done.stdout) < 60.0
+    assert process_started() <= time.perf_counter()
 
 
 def test_shadow_prices_are_skipped_with_the_reason_when_the_budget_is_gone(tiny):
