@@ -132,7 +132,8 @@ def _child_allocator(folder: str, gap: float, limit: float, threads: int | None,
         time_limit=limit, mip_gap=gap, threads=threads,
         heuristic=variant != "no first plan"), deadline=deadline)
     t5 = time.perf_counter()
-    result.write(Path(os.environ.get("TMPDIR", "/tmp")) / f"allocator-scale-out-{os.getpid()}")
+    allocator.write_results(result, Path(os.environ.get("TMPDIR", "/tmp"))
+                            / f"allocator-scale-out-{os.getpid()}", force=True)
     t4 = time.perf_counter()
     out = result.outcome
     secs = out.seconds

@@ -158,6 +158,21 @@ def test_deadline_arithmetic():
     assert after_search_seconds(10, 10, build_seconds=5.0) >= 0.6 * 5.0
 
 
+def test_a_budget_used_up_by_building_starts_no_solver(tiny, tmp_path):
+    # 5 s elapsed of a 1 s limit before the solve: nothing is compiled or run, the result
+    # says why, and it is written like any run without a plan (summary.json only)
+    b = built(tiny)
+    late = Deadline(1.0, started=time.perf_counter() - 5.0)
+    r = allocator.solve(b, allocator.SolverOptions(time_limit=1.0), deadline=late)
+    assert r.status == "time_limit_no_plan" and r.exit_code == 3
+    assert r.outcome.message.startswith("the 1 s time limit was used up by loading and "
+                                        "building the model (5.")
+    assert r.summary["start"] == {} or r.summary.get("start") in (None, {})
+    out = allocator.write_results(r, tmp_path / "out")
+    assert json.loads((out / "summary.json").read_text())["status"] == "time_limit_no_plan"
+    assert not (out / "allocation.csv").exists()
+
+
 def test_the_command_clock_starts_with_the_process():
     # a process that sleeps 0.5 s before it asks: the clock counts the sleep (and the
     # interpreter's start), so the time limit covers the imports too

@@ -26,6 +26,7 @@ from allocator.engine.highs import (
     SolverOptions,
     compile_model,
     infeasible_before_solving,
+    out_of_time,
     presolve_infeasible,
     solve_model,
 )
@@ -86,6 +87,9 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
     the search need (:func:`allocator.engine.deadline.after_search_seconds`)."""
     deadline = deadline if deadline is not None else Deadline(options.time_limit)
     t0 = time.perf_counter()
+    if deadline.expired():  # loading and building used the whole budget: HiGHS never starts
+        return out_of_time(f"the {deadline.seconds:g} s time limit was used up by loading "
+                           f"and building the model ({deadline.elapsed():.1f} s)")
     try:
         form = compile_model(built.model)
     except InfeasibleConstraintException as exc:

@@ -247,6 +247,14 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
     return h.run()
 
 
+def out_of_time(message: str) -> SolveOutcome:
+    """The outcome when the command's budget ran out before HiGHS could start (loading and
+    building cannot be interrupted): no plan, no bound, ``message`` says why."""
+    return SolveOutcome(status="time_limit_no_plan", termination="Time limit reached",
+                        has_solution=False, objective=None, bound=None, gap=None,
+                        solver=highs_version(), message=message)
+
+
 def infeasible_before_solving(exc: InfeasibleConstraintException, seconds: float
                               ) -> SolveOutcome:
     """A row without variables that cannot hold (e.g. demand for an industry that no region

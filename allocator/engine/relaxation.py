@@ -91,6 +91,9 @@ def start_from_relaxation(form: StandardForm, options: SolverOptions, *,
     t0 = time.perf_counter()
     quiet = replace(options, log_file=None, verbose=False, progress=False, mip_gap=GAP)
     report: dict[str, Any] = {"used": False, "how": "relaxation-guided restricted MIP"}
+    if seconds <= IMPROVE_AT_LEAST / 10:
+        report.update(seconds=0.0, message="no time was left for the LP relaxation")
+        return None, report
     ints = form.integrality.astype(bool)
     lp = replace(form, integrality=np.zeros_like(form.integrality))
     h = make_highs(lp, replace(quiet, time_limit=_left(t0, seconds)))
