@@ -388,12 +388,18 @@ def build(folder: str | Path) -> Reference:
     first = rows.add(len(ms), 0.0, INF)
     rows.coef(first + np.arange(len(ms)), q[ms], 1.0)
     rows.coef(first + np.arange(len(ms)), x[ms], -scale[ms])
-    # covers requirement: Q_i - sum_d a Q_d >= D_i
-    first = rows.add(I, demand, INF)
+    # capacity_surplus: one free column per industry, defined by the one row whose
+    # right-hand side is the final demand: Q_i - sum_d a Q_d - surplus_i = D_i
+    surplus = cols.add(I, lower=-INF, upper=INF)
+    first = rows.add(I, demand, demand)
     rows.coef(first + si, q, 1.0)
     for u, d, a in zip(lu, ld, la, strict=True):
         sel = si == d
         rows.coef(np.full(sel.sum(), first + u), q[sel], -a)
+    rows.coef(first + np.arange(I), surplus, -1.0)
+    # covers requirement: surplus_i >= 0
+    first = rows.add(I, 0.0, INF)
+    rows.coef(first + np.arange(I), surplus, 1.0)
     # valid inequalities of capacity
     has = np.bincount(si, minlength=I) > 0
     strong_cap = bool(opt("capacity", "strengthen", True))
@@ -410,13 +416,9 @@ def build(folder: str | Path) -> Reference:
     first = rows.add(len(cov), least, INF)
     rowmap[cov] = first + np.arange(len(cov))
     rows.coef(rowmap[si[sel]], x[sel], 1.0)
-    # overcapacity term: sum_i (Q_i - D_i - sum_d a Q_d)
+    # overcapacity term: sum_i surplus_i
     if on["duplication"]:
-        coef = np.ones(S)
-        for d, a in zip(ld, la, strict=True):
-            coef[si == d] -= a
-        obj.append((q, w["overcapacity"] * coef))
-        offset -= w["overcapacity"] * float(demand.sum())
+        obj.append((surplus, np.full(I, w["overcapacity"])))
 
     out_r: list[np.ndarray] = []  # (site, column) of everything shipped out of sites
     out_c: list[np.ndarray] = []

@@ -73,9 +73,10 @@ def test_a_feasible_plan_costs_what_the_optimum_costs_when_it_is_the_optimum(tin
 
 
 def test_a_plan_that_decides_everything_leaves_nothing_to_solve(tiny):
-    # capacity only, hosts and capacity fixed by the plan: no variable is left (HiGHS is
-    # not called); the plan costs 5 + 10 = 15. evaluate itself always keeps the slack of
-    # capacity_covers_requirement, so the same plan there has one variable.
+    # capacity only, hosts and capacity fixed by the plan: the one variable left is the
+    # industry's surplus, defined by its row (whose right-hand side is the demand); the plan
+    # costs 5 + 10 = 15. evaluate itself always keeps the slack of
+    # capacity_covers_requirement, so the same plan there has two variables.
     folder = tiny('[families]\nwithout = ["talent", "funding", "duplication", '
                   '"duplication_neighbors", "policy"]\n', industries=NEV)
     inst = allocator.load_instance(folder)
@@ -83,12 +84,12 @@ def test_a_plan_that_decides_everything_leaves_nothing_to_solve(tiny):
     built = allocator.build_model(inst)
     fix_plan(built, read_plan(inst, path))
     r = allocator.solve(built)
-    assert r.status == "optimal" and r.outcome.size["variables"] == 0
+    assert r.status == "optimal" and r.outcome.size["variables"] == 1
     assert r.objective == pytest.approx(15.0)
     verified(folder, r)
     ev = evaluate(inst, path)
     assert ev.feasible and ev.result.objective == pytest.approx(15.0)
-    assert ev.result.outcome.size["variables"] == 1
+    assert ev.result.outcome.size["variables"] == 2
 
 
 def test_capacity_left_blank_is_chosen_by_the_evaluation(tiny):

@@ -95,7 +95,8 @@ def test_demand_markets(tiny):
         nev,NEV,,4,1,5,1,4
     """
     folder = tiny(industries=industries, markets="industry,region,demand\nnev,A,6\nnev,B,4")
-    assert relaxations(folder) == [
+    # both short by 2: the order between equal amounts is the solver's, not part of the answer
+    assert sorted(relaxations(folder), key=lambda r: r[0], reverse=True) == [
         ("markets", "markets.csv row 2 (nev in A): demand 6, can be supplied 4: short 2 unit",
          pytest.approx(2.0)),
         ("capacity", "markets.csv rows 2, 3 (nev, national capacity): demand 10, can build "

@@ -52,8 +52,9 @@ def test_the_report_explains_the_plan(bundled):
     for section in ("headline", "map", "allocation", "duplication", "resources", "reproduce"):
         assert f'<section id="{section}">' in page
     assert "(industry, region) pairs host" in page
-    assert "What one more unit would save" in page
-    assert "The scarcest resource: one more unit" in page
+    assert "What each extra unit available would save" in page
+    assert "What each extra unit required would cost" in page
+    assert re.search(r"The scarcest resource: .*: each extra unit available \(", page)
     assert "Neighbouring regions that still host the same industry" in page
     assert "Pilot bases" in page and "7 of 8 candidate bases open" in page
     summary = pd.read_json(bundled / "summary.json", typ="series")
@@ -66,16 +67,21 @@ def test_shadow_prices_have_units_in_the_results(bundled):
     priced = regions[regions["shadow_price"].notna()]
     assert len(priced) > 0
     assert (priced["shadow_price_unit"].str.startswith("CNY 100m per ")).all()
+    assert all(u == f"CNY 100m per {unit}" for u, unit in
+               zip(priced["shadow_price_unit"], priced["unit"], strict=True))
     talent = priced[priced["resource"].str.startswith("talent:")]
     assert (talent["shadow_price"] >= 0).all() and (talent["shadow_price"] > 0).any()
+    assert (talent["shadow_price_unit"] == "CNY 100m per thousand people").all()
+    assert talent["shadow_price_meaning"].str.startswith(
+        "each extra unit available (thousand people) saves ").all()
+    # one more unit of demand costs (tests/test_shadow_directions.py checks how much)
     demand = priced[priced["resource"].str.startswith("demand:")]
-    # a binding demand row: one more unit of demand costs; a row with slack (chip fabs build
-    # above their requirement for the N-1 rule of resilience, whose rows then carry the
-    # price) has none
-    binding = demand["slack"].abs() <= 1e-6
-    assert binding.any()
-    assert (demand.loc[binding, "shadow_price"] < 0).all(), "one more unit of demand costs"
-    assert (demand.loc[~binding, "shadow_price"].abs() <= 1e-9).all()
+    assert (demand["shadow_price_meaning"].str.startswith("each extra unit required")).all()
+    assert (demand["shadow_price"] > 0).any()
+    # N-1 cover is a requirement: more of it costs, never saves (it said "would save")
+    cover = priced[priced["resource"].str.startswith("n1_cover:")]
+    assert (cover["shadow_price"] >= 0).all() and (cover["shadow_price"] > 0).any()
+    assert not cover["shadow_price_meaning"].str.contains("saves").any()
 
 
 def test_a_person_sees_every_chart_and_no_error(bundled, tmp_path):

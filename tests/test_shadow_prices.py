@@ -1,4 +1,5 @@
-"""Shadow prices: the LP with hosting fixed, its duals as "one more unit would save X".
+"""Shadow prices: the LP with hosting fixed, its duals as "each extra unit available saves X"
+(a limit of what may be used) or "each extra unit required costs X" (a requirement).
 
 Every expected price below is worked out by hand in the comments and, where cheap, checked
 again by a finite difference: raise the limit a little, solve again, compare the objectives.
@@ -51,14 +52,19 @@ def talent_instance(tiny, supply_a: float):
 def test_talent_price_is_the_cost_difference_times_units_per_person(tiny):
     # A has 3 engineers at 0.5 per unit: A <= 6, B = 4; cost 6*1 + 4*3 = 18.
     # One more engineer in A lets A build 2 more units instead of B: saves 2 * (3 - 1) = 4.
-    # B's engineers are slack (2 used of 100): 0. One more unit of demand is built in B: the
-    # price of the demand row is -3 (it costs 3).
+    # B's engineers are slack (2 used of 100): 0. One more unit of demand is built in B: it
+    # costs 3 (a requirement's price is what one more unit costs).
     r = solve(talent_instance(tiny, 3), ["capacity", "talent"])
     assert r.objective == pytest.approx(18.0)
     assert capacity(r) == pytest.approx({("nev", "A"): 6.0, ("nev", "B"): 4.0})
     assert price(r, "A", "talent:engineers") == pytest.approx(4.0)
     assert price(r, "B", "talent:engineers") == pytest.approx(0.0)
-    assert price(r, "(national)", "demand:nev") == pytest.approx(-3.0)
+    assert price(r, "(national)", "demand:nev") == pytest.approx(3.0)
+    reg = r.tables["regions"].set_index(["region", "resource"])
+    assert reg.at[("A", "talent:engineers"), "shadow_price_meaning"] == (
+        "each extra unit available (people) saves 4 money")
+    assert reg.at[("(national)", "demand:nev"), "shadow_price_meaning"] == (
+        "each extra unit required (k cars) costs 3 money")
     assert unit(r, "A", "talent:engineers") == "money per people"
     assert unit(r, "(national)", "demand:nev") == "money per k cars"
     assert r.summary["shadow_prices"]["status"] == "optimal"
@@ -117,14 +123,14 @@ B,Beta,g2,0,1,1000
 
 
 def test_a_market_demand_price_is_production_plus_transport(tiny):
-    # Only A may host (capex 1); markets A 6 and B 4; shipping A -> B costs 0.1 per unit
-    # and km over 111.195 km = 11.1195 per unit. Cost 10 + 4 * 11.1195 = 54.478.
+    # Only A may host (capex 1, at most 20); markets A 6 and B 4; shipping A -> B costs 0.1
+    # per unit and km over 111.195 km = 11.1195 per unit. Cost 10 + 4 * 11.1195 = 54.478.
     # One more unit of demand in B: one more unit built in A (1) and shipped (11.1195):
-    # -12.1195; in A: -1. The market row and the national demand row (their sum) move
-    # together; the price is the sum of both duals, unique although each alone is not.
+    # costs 12.1195; in A: 1. The market row and the national demand D (the right-hand
+    # side of the row defining the surplus) move together; the price is what both add.
     folder = tiny(regions=MARKET_REGIONS, industries="""
-        id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,transport_cost
-        pv,PV,,0,1,0,1,0.1
+        id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,transport_cost,capacity_max
+        pv,PV,,0,1,0,1,0.1,20
     """, markets="""
         industry,region,demand
         pv,A,6
@@ -136,8 +142,8 @@ def test_a_market_demand_price_is_production_plus_transport(tiny):
     r = solve(folder, ["capacity", "markets"])
     ship = 0.1 * 6371.0088 * math.pi / 180
     assert r.objective == pytest.approx(10 + 4 * ship)
-    assert price(r, "B", "demand:pv") == pytest.approx(-(1 + ship))
-    assert price(r, "A", "demand:pv") == pytest.approx(-1.0)
+    assert price(r, "B", "demand:pv") == pytest.approx(1 + ship)
+    assert price(r, "A", "demand:pv") == pytest.approx(1.0)
     national = r.tables["regions"].set_index(["region", "resource"]).loc[
         ("(national)", "demand:pv")]
     assert math.isnan(national["shadow_price"]), "priced on the market rows"
@@ -158,7 +164,8 @@ def test_focus_limits_have_no_price_once_hosting_is_fixed(tiny):
 def test_the_resolve_leaves_the_model_as_it_was():
     # min x + 3y + 5b, x + y >= 10, x <= 6 (a bound), y <= 10 b, b binary.
     # MIP: b = 1, x = 6, y = 4: 23. LP with b fixed: the bound of x saves 3 - 1 = 2 per unit
-    # (reduced cost -2); the demand row costs 3; y <= 10 b is slack: 0.
+    # (reduced cost -2); the demand row (dual 3) is priced by its size, 3; y <= 10 b is
+    # slack: 0.
     m = pyo.ConcreteModel()
     m.x = pyo.Var(bounds=(0, 6))
     m.y = pyo.Var(bounds=(0, None))
@@ -174,6 +181,26 @@ def test_the_resolve_leaves_the_model_as_it_was():
     import pandas as pd
 
     prices = shadow_prices(pd.Series(["demand", "x", "link", "missing", ""]), duals)
-    assert list(prices[:3]) == pytest.approx([-3.0, 2.0, 0.0])
+    assert list(prices[:3]) == pytest.approx([3.0, 2.0, 0.0])
     assert prices[3:].isna().all()
     assert not m.b.fixed and m.b.value == 1 and m.x.value == 6
+
+
+def test_a_requirement_the_hosting_cannot_meet_has_no_price_and_says_so(tiny):
+    # Only A may host, at most 10 (capacity_max), and the demand is 10: one more unit of
+    # demand cannot be built with this hosting. The dual of the demand row (1, the capex) is
+    # no price of it: the row says the extra unit cannot be met.
+    folder = tiny(industries="""
+        id,name,demand,min_scale,unit_capex,fixed_cost,target_hosts,capacity_max
+        nev,NEV,10,0,1,0,1,10
+    """, sites="""
+        industry,region,allowed
+        nev,B,false
+    """)
+    r = solve(folder, ["capacity"])
+    assert r.objective == pytest.approx(10.0)
+    reg = r.tables["regions"].set_index(["region", "resource"])
+    row = reg.loc[("(national)", "demand:nev")]
+    assert math.isnan(row["shadow_price"])
+    assert row["shadow_price_meaning"] == ("each extra unit required cannot be met with this "
+                                           "plan's hosting")

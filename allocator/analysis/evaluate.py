@@ -38,10 +38,10 @@ import pandas as pd
 from allocator.analysis.pipeline import solve
 from allocator.core.errors import InputError, Problem
 from allocator.core.schema import ColumnSpec, TableSpec
-from allocator.core.tables import CAPACITY
+from allocator.core.tables import CAPACITY, WRITTEN_TOLERANCE
 from allocator.engine.build import BuiltModel, build_model
 from allocator.engine.highs import SolverOptions
-from allocator.engine.results import Result
+from allocator.engine.results import Result, record_verdict
 from allocator.input.data import Instance
 from allocator.input.validation import Reader, ordered, suggest
 
@@ -125,15 +125,17 @@ def read_plan(instance: Instance, path: str | Path) -> pd.DataFrame:
         if not hosted and cap > 0:
             reader.add(file, "capacity on a row with hosted = false: a site that does not "
                        "host has no capacity", row=int(row), column=CAPACITY, value=cap)
-        elif hosted and cap > site["capacity_max"] * (1 + 1e-9):
+        elif hosted and cap > site["capacity_max"] * (1 + WRITTEN_TOLERANCE):
             reader.add(file, f"above the site's maximum capacity {site['capacity_max']:g} "
                        "(sites.csv max_capacity, else industries.csv capacity_max)",
                        row=int(row), column=CAPACITY, value=cap)
-        elif hosted and not site["brownfield"] and cap < site["min_scale"] * (1 - 1e-9):
+        elif hosted and not site["brownfield"] and cap < site["min_scale"] * (
+                1 - WRITTEN_TOLERANCE):
             reader.add(file, f"below the minimum efficient scale {site['min_scale']:g} of a "
                        "new site (industries.csv min_scale)", row=int(row),
                        column=CAPACITY, value=cap)
-        elif hosted and site["brownfield"] and keep and cap < site["existing"] * (1 - 1e-9):
+        elif hosted and site["brownfield"] and keep and cap < site["existing"] * (
+                1 - WRITTEN_TOLERANCE):
             reader.add(file, f"below the existing capacity {site['existing']:g}, which the "
                        "instance keeps ([sites] brownfield = \"keep\")", row=int(row),
                        column=CAPACITY, value=cap)
@@ -208,6 +210,7 @@ def evaluate(instance: Instance, plan_path: str | Path, options: SolverOptions |
         "pairs": int(plan["hosted"].sum()), "feasible": ev.feasible,
         "shortfall_rows": len(ev.shortfalls), "broken": broken,
     }
+    record_verdict(result, len(broken))
     return ev
 
 
@@ -261,10 +264,15 @@ def render(ev: Evaluation) -> str:
         lines.append(f"Limits the plan breaks ({len(short)} rows, shortfalls.csv): the amount "
                      "each row is off by")
         for (fam, con), rows in short.groupby(["family", "constraint"], sort=False):
-            unit, meaning = docs.get((fam, con), ("", ""))
+            _, meaning = docs.get((fam, con), ("", ""))
+            # each row in its own unit (an industry's capacity_unit, the talent unit, an
+            # input's unit): amounts are summed only where they share one
+            units = set(rows["unit"].fillna("").astype(str))
+            total = (f", {rows['amount'].sum():,.4g} {units.pop()} in all".rstrip()
+                     if len(units) == 1 else "")
             lines.append(f"  {fam}.{con} ({meaning}): {len(rows)} row"
-                         f"{'s' if len(rows) != 1 else ''}, {rows['amount'].sum():,.4g} "
-                         f"{unit} in all".rstrip())
+                         f"{'s' if len(rows) != 1 else ''}{total}")
             for row in rows.itertuples(index=False):
+                unit = "" if pd.isna(row.unit) else str(row.unit)
                 lines.append(f"    [{row.index}] {row.amount:,.4g} {unit}".rstrip())
     return "\n".join(lines)

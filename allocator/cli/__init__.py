@@ -1,15 +1,16 @@
 """The ``allocator`` command line: one group, its commands registered here from the modules
 that define them (``solve``: validate, solve, explain, families; ``commands``: import,
 verify, evaluate, compare; ``planner``: report, convert; ``value``: stochastic-value;
-``generate``). Every callback is wrapped in :func:`allocator.cli.common.guard`, which turns
-each outcome into its exit code (docs/cli.md). ``python -m allocator`` runs it.
+``generate``; ``sweep``: sweep, frontier). Every callback is wrapped in
+:func:`allocator.cli.common.guard`, which turns each outcome into its exit code
+(docs/cli.md). ``python -m allocator`` runs it.
 """
 
 from __future__ import annotations
 
 import click
 
-from allocator.cli import commands, generate, planner, solve, value
+from allocator.cli import commands, generate, planner, solve, sweep, value
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,7 +28,7 @@ def main() -> None:
     """
 
 
-for _module in (solve, commands, planner, value, generate):
+for _module in (solve, commands, planner, value, generate, sweep):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -12,10 +12,18 @@ every error into the process's exit code.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from allocator.cli.common import allow_families_option, force_option, guard
+from allocator.cli.common import (
+    allow_families_option,
+    command_line,
+    force_option,
+    guard,
+    instance_options,
+    read_options,
+)
 
 
 @click.group(name="import")
@@ -101,12 +109,13 @@ def verify(instance: Path, results: Path, family_files: tuple[Path, ...],
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Wall-clock limit of the solve, in seconds. Default: the instance's "
                    "[solver] time_limit, else none.")
+@instance_options
 @force_option
-@allow_families_option
 @guard
 def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | None,
-             penalty: float | None, time_limit: float | None, force: bool,
-             allow_families: bool) -> int:
+             penalty: float | None, time_limit: float | None, without: tuple[str, ...],
+             family_files: tuple[Path, ...], tables: dict[str, str],
+             overrides: dict[str, Any], force: bool, allow_families: bool) -> int:
     """Evaluate a given PLAN (CSV: industry, region, [hosted], [capacity], [note]) on
     INSTANCE: hosting (and capacity where given) is fixed to the plan, the rest (flows,
     shipments, imports, fund, capacities left blank) is solved.
@@ -125,11 +134,13 @@ def evaluate(instance: Path, plan: Path, output: Path | None, optimum: Path | No
 
     if output is not None:  # refused before the solve, not after it
         check_folder(output, force=force, reading=[instance])
-    inst = load_instance(instance, allow_families=allow_families)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides,
+                                                  allow_families))
     ev = run(inst, plan, SolverOptions(time_limit=time_limit), penalty=penalty)
     click.echo(render(ev))
     written = None
     if output is not None and ev.result.outcome.has_solution:
+        ev.result.summary["command"] = command_line()
         written = write_results(ev.result, output, force=force)
         click.echo(f"\nResults written to {written}")
     if optimum is not None and written is not None:

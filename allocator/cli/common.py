@@ -5,6 +5,8 @@ only when allowed), and comma-separated name lists."""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
 import traceback
 from collections.abc import Callable
@@ -16,8 +18,16 @@ import click
 
 from allocator.core.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, InputError
 from allocator.core.outfolder import OutputRefusedError
+from allocator.input.set_values import parse_set
 
 INSTANCE = click.argument("instance", type=click.Path(path_type=Path))
+
+
+def command_line() -> dict[str, str]:
+    """The command as typed (``allocator`` and its arguments, quoted for a shell) and the
+    folder it was typed in: recorded in ``summary.json`` so that "How to reproduce" in the
+    report is a line to copy."""
+    return {"line": shlex.join(["allocator", *sys.argv[1:]]), "cwd": os.getcwd()}
 
 
 def guard(fn: Callable[..., int | None]) -> Callable[..., None]:
@@ -109,6 +119,44 @@ def table_option(fn: Any) -> Any:
         help="Read table NAME from PATH (relative to the instance folder, inside it), over "
              "instance.toml [tables]; repeatable. E.g. --table shocks=scenarios/shocks.csv "
              "solves with supply-shock scenarios. Default: the instance's own files.")(fn)
+
+
+def _parse_sets(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+                ) -> dict[str, Any]:
+    try:
+        return parse_set(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def set_option(fn: Any) -> Any:
+    """``--set SECTION.KEY=VALUE`` (repeatable): an instance.toml setting or objective
+    weight for this run, checked like the file; passed to the command as ``overrides``
+    (``{"SECTION.KEY": value}``, :mod:`allocator.input.set_values`)."""
+    return click.option(
+        "--set", "overrides", multiple=True, metavar="SECTION.KEY=VALUE",
+        callback=_parse_sets,
+        help="Change one instance.toml setting or objective weight for this run, e.g. "
+             "--set objective.investment=2 --set solver.mip_gap=0.01 --set "
+             "sites.candidates=listed; repeatable, checked like the file, recorded in "
+             "summary.json (options.set). Default: the instance's own settings.")(fn)
+
+
+def instance_options(fn: Any) -> Any:
+    """The options of every command that reads an instance to run it: ``--family``,
+    ``--without``, ``--table``, ``--set`` (passed as ``family_files``, ``without``,
+    ``tables``, ``overrides``: the keyword arguments of :func:`read_options`)."""
+    return family_options(table_option(set_option(fn)))
+
+
+def read_options(family_files: tuple[Path, ...] = (), without: tuple[str, ...] = (),
+                 tables: dict[str, str] | None = None,
+                 overrides: dict[str, Any] | None = None,
+                 allow_families: bool = False) -> dict[str, Any]:
+    """The keyword arguments of ``load_instance`` from the instance options (and
+    ``--allow-families``)."""
+    return {"extra_families": family_files, "without": without, "tables": tables or {},
+            "set_values": overrides or {}, "allow_families": allow_families}
 
 
 def names(values: tuple[str, ...]) -> list[str]:

@@ -4,26 +4,27 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import click
 
 from allocator.cli.common import (
     INSTANCE,
-    family_options,
+    command_line,
     force_option,
     guard,
+    instance_options,
     names,
-    table_option,
+    read_options,
 )
 
 
 @click.command()
 @INSTANCE
-@family_options
-@table_option
+@instance_options
 @guard
 def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path, ...],
-             allow_families: bool, tables: dict[str, str]) -> int:
+             allow_families: bool, tables: dict[str, str], overrides: dict[str, Any]) -> int:
     """Check every file of INSTANCE (a folder) and report every problem at once.
 
     Each problem names the file, the row (as a spreadsheet shows it), the column, the bad
@@ -31,12 +32,12 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
     """
     from allocator.input.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without,
-                         tables=tables, allow_families=allow_families)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides,
+                                                  allow_families))
     sites = inst.sites
     click.echo(f"{inst.name}: valid. {len(inst.region_ids)} regions, "
                f"{len(inst.industry_ids)} industries, {len(sites)} candidate sites.")
-    for status in inst.families:
+    for status in inst.every_family:
         mark = "on " if status.active else "off"
         click.echo(f"  [{mark}] {status.family.name}"
                    + (f"  ({status.reason})" if status.reason else ""))
@@ -93,8 +94,7 @@ def validate(instance: Path, without: tuple[str, ...], family_files: tuple[Path,
 @click.option("--soft-penalty", type=click.FloatRange(min=0, min_open=True), default=None,
               metavar="MONEY", help="Objective penalty per unit of shortfall (each in its "
               "limit's unit). Default: 1e6.")
-@family_options
-@table_option
+@instance_options
 @force_option
 @guard
 def solve(instance: Path, output: Path | None, time_limit: float | None, gap: float | None,
@@ -102,7 +102,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
           start_file: Path | None, no_heuristic: bool, quiet: bool,
           soft: tuple[str, ...], soft_penalty: float | None,
           without: tuple[str, ...], family_files: tuple[Path, ...], allow_families: bool,
-          tables: dict[str, str], force: bool) -> int:
+          tables: dict[str, str], overrides: dict[str, Any], force: bool) -> int:
     """Solve INSTANCE (a folder) with HiGHS and print a summary; with -o, write the result
     tables (allocation, flows, regions, objective, industries; shortfalls with --soft,
     relaxations when infeasible) and summary.json.
@@ -135,8 +135,8 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
                                      "replaced as a whole: write it beside the folder, e.g. "
                                      "--log run.log", param_hint="--log")
         check_files([log_file], force=force, reading=[instance])
-    inst = load_instance(instance, extra_families=family_files, without=without,
-                         tables=tables, allow_families=allow_families)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides,
+                                                  allow_families))
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads,
                                       seed=seed, log_file=str(log_file) if log_file else None,
                                       verbose=verbose, progress=not (quiet or verbose),
@@ -155,6 +155,7 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
         record_files([log_file])
     click.echo(render_summary(result))
     if output is not None and (result.outcome.has_solution or result.status != "error"):
+        result.summary["command"] = command_line()
         path = write_results(result, output, force=force)
         click.echo(f"\nResults written to {path}")
     return result.exit_code
@@ -175,11 +176,12 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
               help="HiGHS random seed. Default: the instance's [solver] seed, else 0.")
 @click.option("--no-iis", is_flag=True, default=False,
               help="Skip the second view (the IIS of the LP relaxation). Default: shown.")
-@family_options
+@instance_options
 @guard
 def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
             threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
-            family_files: tuple[Path, ...], allow_families: bool) -> int:
+            family_files: tuple[Path, ...], allow_families: bool, tables: dict[str, str],
+            overrides: dict[str, Any]) -> int:
     """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
     fail, then the smallest set of limits to relax (fewest limits, demand last, then least
     amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
@@ -193,8 +195,8 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
 
-    inst = load_instance(instance, extra_families=family_files, without=without,
-                         allow_families=allow_families)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides,
+                                                  allow_families))
     options = SolverOptions(time_limit=time_limit, threads=threads, seed=seed)
     known = [f.name for f in inst.active_families if f.limits]
     for name in names(relax):
@@ -211,23 +213,28 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
 @click.argument("instance", required=False, type=click.Path(path_type=Path))
 @click.option("--math", "math_of", metavar="NAME", default=None,
               help="Print the mathematics and symbol table of one family. Default: list all.")
-@family_options
+@instance_options
 @guard
 def families(instance: Path | None, math_of: str | None, without: tuple[str, ...],
-             family_files: tuple[Path, ...], allow_families: bool) -> int:
+             family_files: tuple[Path, ...], allow_families: bool, tables: dict[str, str],
+             overrides: dict[str, Any]) -> int:
     """List the formulation families, what each does and whether it is on.
 
-    With INSTANCE, on/off is for that instance (a family whose tables are absent is off).
+    With INSTANCE, on/off is for that instance (a family whose tables are absent is off);
+    --table and --set apply only then.
     """
     from allocator.input.data import load_instance
     from allocator.input.families import compose, default_families, load_family_file
     from allocator.tools.docs import family_markdown
 
     if instance is not None:
-        inst = load_instance(instance, extra_families=family_files, without=without,
-                             allow_families=allow_families)
-        statuses = [(s.family, s.active, s.reason) for s in inst.families]
+        inst = load_instance(instance, **read_options(family_files, without, tables,
+                                                      overrides, allow_families))
+        statuses = [(s.family, s.active, s.reason) for s in inst.every_family]
     else:
+        if tables or overrides:
+            raise click.BadParameter("--table and --set need an INSTANCE to apply to",
+                                     param_hint="INSTANCE")
         fams = compose(default_families(), [load_family_file(f) for f in family_files],
                        without)
         statuses = [(f, True, "") for f in fams]

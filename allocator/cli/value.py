@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
-from allocator.cli.common import allow_families_option, force_option, guard, table_option
+from allocator.cli.common import command_line, force_option, guard, instance_options, read_options
 from allocator.core.errors import OptionError
 
 
@@ -27,13 +28,14 @@ from allocator.core.errors import OptionError
 @click.option("--rp-output", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write the stochastic plan (RP) as a results folder, as solve -o "
                    "would. Default: none.")
-@table_option
+@instance_options
 @force_option
-@allow_families_option
 @guard
 def stochastic_value_command(instance: Path, time_limit: float | None, gap: float | None,
                              threads: int | None, output: Path | None,
-                             rp_output: Path | None, tables: dict[str, str], force: bool,
+                             rp_output: Path | None, without: tuple[str, ...],
+                             family_files: tuple[Path, ...], tables: dict[str, str],
+                             overrides: dict[str, Any], force: bool,
                              allow_families: bool) -> int:
     """Value of the stochastic solution (VSS = EEV - RP) and of perfect information
     (EVPI = RP - WS) for INSTANCE with supply-shock scenarios (shocks.csv, e.g.
@@ -52,7 +54,8 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
         check_files([output], force=force, reading=[instance])
     if rp_output is not None:
         check_folder(rp_output, force=force, reading=[instance])
-    inst = load_instance(instance, tables=tables, allow_families=allow_families)
+    inst = load_instance(instance, **read_options(family_files, without, tables, overrides,
+                                                  allow_families))
     options = SolverOptions(time_limit=time_limit, mip_gap=gap, threads=threads)
     try:
         value = stochastic_value(inst, options)
@@ -60,11 +63,12 @@ def stochastic_value_command(instance: Path, time_limit: float | None, gap: floa
         raise click.UsageError(str(exc)) from exc
     click.echo(render(value, inst.money))
     if rp_output is not None and value.rp_result.outcome.has_solution:
+        value.rp_result.summary["command"] = command_line()
         click.echo(f"\nThe stochastic plan (RP) written to "
                    f"{write_results(value.rp_result, rp_output, force=force)}")
     if output is not None:
         text = json.dumps({"instance": inst.name, "sha256": inst.digest, "money": inst.money,
-                           **value.to_dict()}, indent=2) + "\n"
+                           "set": inst.set_values, **value.to_dict()}, indent=2) + "\n"
         write_files({output: text.encode("utf-8")}, force=force, reading=[instance])
         click.echo(f"\nWritten to {output}")
     return 0 if all(s.status == "optimal" for s in value.solves) else EXIT_TIME_LIMIT

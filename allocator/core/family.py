@@ -76,7 +76,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from allocator.core.schema import ColumnSpec, TableSpec
+from allocator.core.schema import LARGEST, ColumnSpec, TableSpec, number_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,6 +140,9 @@ class Option:
                 return "expected a whole number"
             if value != value or value in (float("inf"), float("-inf")):
                 return "expected a finite number"
+            if abs(value) > LARGEST and (self.le is None or self.le > LARGEST):
+                return (f"must be at most {number_text(LARGEST)} in size (larger numbers are "
+                        "beyond the solver's accuracy: use a larger unit)")
         elif not isinstance(value, self.type):
             return f"expected {self.type.__name__}"
         if self.ge is not None and value < self.ge:
@@ -188,13 +191,29 @@ class LimitSource:
 
 def rows_where(table: pd.DataFrame, **values: Any) -> tuple[int, ...]:
     """Spreadsheet rows of ``table`` (its index) whose columns equal ``values``; for
-    :class:`LimitSource`."""
-    mask = None
-    for column, value in values.items():
-        hit = table[column] == value
-        mask = hit if mask is None else mask & hit
-    index = table.index if mask is None else table.index[mask.to_numpy(dtype=bool)]
-    return tuple(int(i) for i in index)
+    :class:`LimitSource`. The rows of every combination of values are found in one pass
+    over the table and kept for the next call on the same table and columns (a results
+    table states the source of every limit row: thousands of calls at national scale)."""
+    if not values:
+        return tuple(int(i) for i in table.index)
+    columns = tuple(values)
+    key = (id(table), columns)
+    hit = _ROWS.get(key)
+    if hit is None or hit[0] is not table or hit[1] != len(table):
+        found: dict[tuple[Any, ...], list[int]] = {}
+        for row, combo in zip(table.index, zip(*(table[c] for c in columns), strict=True),
+                              strict=True):
+            found.setdefault(combo, []).append(int(row))
+        hit = (table, len(table), {k: tuple(v) for k, v in found.items()})
+        _ROWS[key] = hit
+        while len(_ROWS) > 64:  # the tables of one run; keeps none alive for long
+            _ROWS.pop(next(iter(_ROWS)))
+    return hit[2].get(tuple(values.values()), ())
+
+
+#: rows_where's index: (table id, columns) -> (the table, its length, values -> rows)
+_ROWS: dict[tuple[int, tuple[str, ...]], tuple[Any, int, dict[tuple[Any, ...],
+                                                               tuple[int, ...]]]] = {}
 
 
 @dataclass(frozen=True)

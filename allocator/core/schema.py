@@ -16,6 +16,21 @@ if TYPE_CHECKING:
 
 Kind = Literal["id", "str", "float", "int", "bool"]
 
+#: the largest size of a number in any numeric cell (and setting), unless its column says
+#: less: larger figures are almost always a unit mistake, and the solver works to absolute
+#: tolerances of about 1e-7, so a model mixing 1e12 with 1 gives answers that are noise
+#: (and 1e308 overflows the arithmetic that derives bounds). Use a larger unit instead.
+LARGEST = 1e9
+#: the largest national requirement the value chain may derive from the input (final demand
+#: plus the ratios times downstream requirements, the default site maximum): below the
+#: 1e15 at which HiGHS refuses a coefficient, with room to spare
+LARGEST_DERIVED = 1e12
+
+
+def number_text(x: float) -> str:
+    """``1e9`` rather than ``1e+09``; plain ``0.5`` otherwise."""
+    return f"{x:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
 
 @dataclass(frozen=True)
 class ColumnSpec:
@@ -38,6 +53,24 @@ class ColumnSpec:
     le: float | None = None
     references: str | None = None
 
+    @property
+    def upper(self) -> float | None:
+        """The largest value allowed: ``le`` where the column gives one, else
+        :data:`LARGEST` for numbers; None for text."""
+        if self.kind not in ("float", "int"):
+            return None
+        return self.le if self.le is not None else LARGEST
+
+    @property
+    def lower(self) -> float | None:
+        """The least value allowed (``ge``, or ``gt`` as an open bound), else
+        ``-LARGEST`` for numbers; None for text."""
+        if self.kind not in ("float", "int"):
+            return None
+        if self.ge is not None:
+            return self.ge
+        return self.gt if self.gt is not None else -LARGEST
+
 
 @dataclass(frozen=True)
 class TableSpec:
@@ -50,6 +83,9 @@ class TableSpec:
     required: bool = False
     #: other tables that must be present when this one is
     needs: tuple[str, ...] = field(default_factory=tuple)
+    #: rules across columns or tables that validation enforces, in words (documented under
+    #: the table; the checks are in :mod:`allocator.input.validation`)
+    rules: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def file(self) -> str:
@@ -98,6 +134,7 @@ REGIONS = _table(
         ),
         key=("id",),
         required=True,
+        rules=("`min_industries` <= `max_industries` where both are given.",),
     )
 )
 
@@ -139,6 +176,16 @@ INDUSTRIES = _table(
         ),
         key=("id",),
         required=True,
+        rules=(
+            "`demand` blank only where `markets.csv` has rows for the industry; where it has, "
+            "a given `demand` equals the sum of those rows.",
+            "`capacity_max` >= `min_scale` wherever it applies: on every new candidate site "
+            "without its own `sites.csv max_capacity` (pairs not in sites.csv when "
+            "`[sites] candidates = \"all\"`, and listed pairs with `max_capacity` blank, "
+            "not forbidden and without existing capacity).",
+            "The national requirement the value chain derives (`demand` plus `chain.csv` "
+            f"ratios times downstream requirements) is at most {number_text(LARGEST_DERIVED)}.",
+        ),
     )
 )
 
@@ -197,6 +244,15 @@ SITES = _table(
                        required=False, nullable=True, default=False),
         ),
         key=("industry", "region"),
+        rules=(
+            "`must_host` true and `allowed` false together are refused.",
+            "`existing_capacity` > 0 on a pair with `allowed` false is refused.",
+            "On a new site that may host (`allowed` not false, no existing capacity), its "
+            "maximum capacity (`max_capacity`, blank: the industry's `capacity_max`) >= the "
+            "industry's `min_scale`.",
+            "`existing_capacity` <= the maximum capacity (`max_capacity`, blank: the "
+            "industry's `capacity_max`).",
+        ),
     )
 )
 
@@ -211,6 +267,8 @@ CHAIN = _table(
                        unit="capacity/capacity", gt=0),
         ),
         key=("upstream", "downstream"),
+        rules=("`upstream` differs from `downstream`, and the links form no cycle: value "
+               "chains run one way.",),
     )
 )
 
@@ -281,7 +339,13 @@ ARCS = _table(
     TableSpec(
         "arcs",
         "Explicit directed arcs. They join the generated network and replace its great-circle "
-        "distance; unit_cost, where given, is the whole cost of moving one unit on the arc.",
+        "distance; unit_cost, where given, is the whole cost of moving one unit on the arc. "
+        "An arc here never forbids a route. In chain_coordination it adds a route to the "
+        "generated ones (itself, same group, k nearest). In markets every candidate site "
+        "ships to every market while the option nearest_sites is 0 (the default): an arc "
+        "then only sets that shipment's distance or cost; with nearest_sites = k >= 1, "
+        "shipments come from each market's k nearest candidate sites plus the arcs listed "
+        "here.",
         (
             _ref("from", "regions", "origin region"),
             _ref("to", "regions", "destination region"),
@@ -291,6 +355,7 @@ ARCS = _table(
                        unit="money/capacity", required=False, nullable=True, ge=0),
         ),
         key=("from", "to"),
+        rules=("Each row gives `distance_km` or `unit_cost` (or both).",),
     )
 )
 
@@ -356,11 +421,13 @@ def markdown_reference(schema: dict[str, TableSpec] | None = None) -> str:
         for c in spec.columns:
             rules = []
             if c.ge is not None:
-                rules.append(f">= {c.ge:g}")
+                rules.append(f">= {number_text(c.ge)}")
             if c.gt is not None:
-                rules.append(f"> {c.gt:g}")
-            if c.le is not None:
-                rules.append(f"<= {c.le:g}")
+                rules.append(f"> {number_text(c.gt)}")
+            if c.lower == -LARGEST:
+                rules.append(f">= {number_text(-LARGEST)}")
+            if c.upper is not None:
+                rules.append(f"<= {number_text(c.upper)}")
             if c.references:
                 rules.append(f"id in {c.references}.csv")
             if c.default is not None:
@@ -369,5 +436,8 @@ def markdown_reference(schema: dict[str, TableSpec] | None = None) -> str:
                 f"| `{c.name}` | {c.kind} | {c.unit} | {'yes' if c.required else 'no'} | "
                 f"{'yes' if c.nullable else 'no'} | {'; '.join(rules)} | {c.doc} |\n"
             )
+        if spec.rules:
+            out.append("\nRules across columns:\n\n")
+            out.extend(f"- {rule}\n" for rule in spec.rules)
         out.append("\n")
     return "".join(out)

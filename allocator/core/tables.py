@@ -21,15 +21,26 @@ import pandas as pd
 #: else ``[units] capacity``). The family ``capacity`` shares the word, not the meaning: the
 #: engine reaches a family only through its hooks.
 CAPACITY = "capacity"
+#: the ``[units]`` setting of talent (talent supply and need, pilot bases' researchers):
+#: a unit of the instance, like ``[units] capacity``; the family ``talent`` shares the word
+TALENT_UNIT = "talent"
 
 #: a site's bound under one family's limits: ``site_bounds`` rows
 BOUND_COLUMNS = ["industry", "region", "bound", "reason"]
 #: one positive flow of a family: rows of ``flows.csv``
 FLOW_COLUMNS = ["family", "industry", "from", "to", "amount", "distance_km",
                 "crosses_border", "unit_cost", "cost", "term"]
-#: one limited resource of a family: rows of the ``resources`` part of ``regions.csv``
+#: one limited resource of a family: rows of the ``resources`` part of ``regions.csv``.
+#: ``constraint`` names the model row whose right-hand side is the limit (its Pyomo name; a
+#: variable for a limit given as its upper bound), and so where the limit comes from (the
+#: family's ``limit_source``); optional: ``sense`` "at most" (the default: ``available`` is
+#: what may be used), "at least" (a floor: ``available`` is what is required) or "" (no
+#: limit, the row informs: ``available`` blank); ``price_rows`` the rows one more unit of
+#: the limit moves, joined by `` + `` (default: ``constraint``; blank: no price of its own);
+#: ``note`` what a planner should know about the row. The engine turns these rows into the
+#: planner's table (:func:`allocator.engine.limits.limit_table`).
 RESOURCE_COLUMNS = ["family", "region", "resource", "used", "available", "slack", "unit",
-                    "constraint"]
+                    "constraint", "sense", "price_rows", "note"]
 
 
 def tightest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -55,6 +66,13 @@ def flow_table(family: str, term: str, arcs: pd.DataFrame, industry: str,
         "crosses_border": used["crosses_border"], "unit_cost": used["unit_cost"],
         "cost": used["amount"] * used["unit_cost"], "term": term,
     }, columns=FLOW_COLUMNS)
+
+
+#: decimal places of every number written to a results folder (allocator.output.numbers):
+#: a value read back from one (a plan, ``--start``) is within 10**-WRITTEN_DECIMALS of the
+#: solver's, so whoever reads it accepts that much
+WRITTEN_DECIMALS = 6
+WRITTEN_TOLERANCE = 10.0 ** -WRITTEN_DECIMALS
 
 
 def clean(values: np.ndarray | pd.Series | list[float], decimals: int = 9) -> np.ndarray:

@@ -14,7 +14,10 @@ The engine owns the shared decisions and closes the shared accumulators:
   brownfield sites (their setup is paid);
 * `capacity_total[i]` $Q_i = \sum_r q_{ir}$ and `capacity_surplus[i]`
   $Q_i - D_i - \sum_{(i,d) \in L} a_{id} Q_d$: national capacity beyond final demand $D_i$
-  plus what downstream industries use (chain ratio $a_{id}$);
+  plus what downstream industries use (chain ratio $a_{id}$), a variable defined by the row
+  `capacity_surplus_definition[i]`, the one row whose right-hand side is $D_i$: one more unit
+  of demand moves that row alone, so its dual is the price of demand (with the fixed hosting
+  of a plan, :mod:`allocator.analysis.shadow`), whatever the families do with the surplus;
 * `site_output_within_capacity[i, r]`: what all families ship out of a site is at most its
   capacity, $\sum_f \mathrm{out}^f_{ir} \le q_{ir}$;
 * `objective`: $\min z = \sum_t w_t\, \mathrm{term}_t$ over the terms the families add;
@@ -25,7 +28,10 @@ The engine owns the shared decisions and closes the shared accumulators:
 * `shortfall[k]` $s_k \ge 0$: with softened limits (`--soft talent,funding`), each row of a
   family's `limits` gets a slack ($\text{body} - s_k \le \text{ub}$ or
   $\text{body} + s_k \ge \text{lb}$), penalized in the term `shortfall` (weight: the penalty,
-  default $10^6$ per unit).
+  default $10^6$ per unit);
+* `objective_term_bounds[t]`: an objective term at most a given limit,
+  $\mathrm{term}_t \le \varepsilon_t$ for the terms bounded (`build_model(term_bounds=...)`,
+  a sweep case's `bound`): the epsilon-constraint of `allocator frontier`. None by default.
 
 Families see the core only through :class:`Context`.
 """
@@ -72,9 +78,12 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
     Symbol("industries", "set", "I", "", "", "industries (industries.csv)"),
     Symbol("capacity_total", "expression", r"Q_i", "industries", CAPACITY,
            "national capacity of an industry", r"Q_i = \sum_{r:(i,r)\in S} q_{ir}"),
-    Symbol("capacity_surplus", "expression", r"\mathrm{surplus}_i", "industries", CAPACITY,
-           "national capacity beyond final demand plus downstream use",
-           r"Q_i - D_i - \sum_{(i,d)\in L} a_{id} Q_d"),
+    Symbol("capacity_surplus", "variable", r"\mathrm{surplus}_i", "industries", CAPACITY,
+           "national capacity beyond final demand plus downstream use"),
+    Symbol("capacity_surplus_definition", "constraint", "", "industries", CAPACITY,
+           "the surplus is national capacity less final demand and downstream use (the one "
+           "row whose right-hand side is the final demand D_i)",
+           r"Q_i - \sum_{(i,d)\in L} a_{id} Q_d - \mathrm{surplus}_i = D_i"),
     Symbol("site_output_within_capacity", "constraint", "", "sites with outflows", CAPACITY,
            "what all families ship out of a site (to downstream industries, to markets) is at "
            "most its capacity", r"\sum_{f} \mathrm{out}^{f}_{ir} \le q_{ir}"),
@@ -90,6 +99,13 @@ CORE_SYMBOLS: tuple[Symbol, ...] = (
            "each objective term, before weighting"),
     Symbol("objective", "objective", "z", "", "money", "the weighted sum of the terms",
            r"\min z = \sum_{t \in \mathcal{T}} w_t \, \mathrm{term}_t"),
+    Symbol("bounded_terms", "set", r"\mathcal{T}^{\varepsilon} \subseteq \mathcal{T}", "",
+           "", "objective terms given an upper limit (build_model(term_bounds=...), a sweep "
+           "case's bound, allocator frontier); empty by default"),
+    Symbol("objective_term_bounds", "constraint", "", "bounded_terms", "unit of the term",
+           r"a term, before weighting, at most its limit $\varepsilon_t$: the "
+           "epsilon-constraint method of a Pareto frontier",
+           r"\mathrm{term}_t \le \varepsilon_t"),
 )
 
 
@@ -122,6 +138,8 @@ class BuiltModel:
     sites: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: each family's own data from its build (``ctx.state``), by family name
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: objective terms with an upper limit (``objective_term_bounds``): term -> limit
+    term_bounds: dict[str, float] = field(default_factory=dict)
 
     def context(self, family: Family, *, instance: Instance | None = None,
                 activity: Any = None, scenario: str | None = None) -> Context:
@@ -143,7 +161,7 @@ class BuiltModel:
 
 
 SHORTFALL = Term("shortfall", "amount by which softened limits are exceeded (each in its own "
-                 "unit: people, money, capacity, input units)", "penalty per unit",
+                 "unit: talent, money, capacity, input units)", "money per unit of shortfall",
                  default_weight=1e6)
 
 
@@ -156,6 +174,7 @@ def build_model(
     prune: bool | None = None,
     strengthen: bool = True,
     scenarios: list[Any] | None = None,
+    term_bounds: dict[str, float] | None = None,
 ) -> BuiltModel:
     """Build the model for ``instance`` with its active families (or only those named in
     ``families``; ``capacity`` is always included).
@@ -179,6 +198,11 @@ def build_model(
     program: first-stage families once, second-stage families (``Family.stage = 2``) once per
     scenario on ``model.scenario[s]`` (:mod:`allocator.engine.stochastic`). Without scenarios the
     model is the deterministic one, component for component.
+
+    ``term_bounds`` (term -> limit) adds ``objective_term_bounds``: each named objective term,
+    before weighting, at most its limit (the epsilon-constraint method: minimize the
+    objective with one term bounded). A term no built family contributes raises
+    ``KeyError``.
     """
     start = time.perf_counter()
     chosen = _choose(instance, families)
@@ -236,10 +260,15 @@ def build_model(
         registry.term_specs[SHORTFALL.name] = (SHORTFALL, "(engine)")
         weights[SHORTFALL.name] = SHORTFALL.default_weight if soft_penalty is None else float(
             soft_penalty)
-    _close_core(model, weights, registry)
+    bounds = dict(term_bounds or {})
+    unknown = sorted(set(bounds) - set(registry.term_specs))
+    if unknown:
+        raise KeyError(f"objective term {', '.join(unknown)} cannot be bounded: no family "
+                       "built here contributes it; terms: " + ", ".join(registry.term_specs))
+    _close_core(model, weights, registry, bounds)
     return BuiltModel(model, instance, chosen, registry.term_specs,
                       time.perf_counter() - start, rows, weights, derived.pruned,
-                      uses, list(scenarios), derived.sites, state)
+                      uses, list(scenarios), derived.sites, state, bounds)
 
 
 def _check_uses(registry: Registry, chosen: list[Family], instance: Instance) -> None:
@@ -350,14 +379,16 @@ def _build_core(m: pyo.ConcreteModel, instance: Instance, sites: pd.DataFrame) -
     demand = instance.final_demand
     downstream = {i: list(zip(g["downstream"], g["ratio"], strict=True))
                   for i, g in chain.groupby("upstream", sort=False)}
-    m.capacity_surplus = pyo.Expression(
+    m.capacity_surplus = pyo.Var(m.industries)
+    m.capacity_surplus_definition = pyo.Constraint(
         m.industries,
-        rule=lambda m, i: m.capacity_total[i] - float(demand[i])
-        - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ())))
+        rule=lambda m, i: m.capacity_total[i]
+        - pyo.quicksum(float(a) * m.capacity_total[d] for d, a in downstream.get(i, ()))
+        - m.capacity_surplus[i] == float(demand[i]))
 
 
-def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Registry
-                ) -> None:
+def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Registry,
+                bounds: dict[str, float]) -> None:
     outputs = registry.outputs
     m.site_output_within_capacity = pyo.Constraint(
         [s for s in m.sites if s in outputs],
@@ -372,3 +403,11 @@ def _close_core(m: pyo.ConcreteModel, weights: dict[str, float], registry: Regis
         expr=pyo.quicksum(weights[t] * m.objective_terms[t] for t in names if weights[t] != 0),
         sense=pyo.minimize,
     )
+    m.bounded_terms = pyo.Set(initialize=[t for t in names if t in bounds], ordered=True)
+
+    def bounded(m: pyo.ConcreteModel, t: str) -> Any:
+        if not registry.terms.get(t):  # nothing adds to the term here: it is 0
+            return pyo.Constraint.Skip if bounds[t] >= 0 else pyo.Constraint.Infeasible
+        return m.objective_terms[t] <= float(bounds[t])
+
+    m.objective_term_bounds = pyo.Constraint(m.bounded_terms, rule=bounded)

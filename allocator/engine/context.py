@@ -86,9 +86,15 @@ class Context:
         return self.model.capacity_total
 
     @property
-    def capacity_surplus(self) -> pyo.Expression:
+    def capacity_surplus(self) -> pyo.Var:
         """Q_i - D_i - sum_d a_id Q_d: capacity beyond final plus intermediate demand."""
         return self.model.capacity_surplus
+
+    @property
+    def surplus_definition(self) -> pyo.Constraint:
+        """The rows defining ``capacity_surplus``: the one row per industry whose right-hand
+        side is its final demand D_i (a demand limit's price is its dual)."""
+        return self.model.capacity_surplus_definition
 
     @property
     def sites(self) -> pd.DataFrame:

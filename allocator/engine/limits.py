@@ -1,18 +1,24 @@
 """Limit rows in the planner's words: every slack of a softened limit mapped back to its
-family, constraint, index and the input file row(s) it comes from.
+family, constraint, index and the input file row(s) it comes from, and every row of the
+``regions`` result table stated as the limit the planner wrote.
 
 A family says where its limits come from through its optional ``limit_source`` hook (see
 :class:`allocator.core.family.LimitSource`); a family without it (a researcher's, say) is still
 described, by constraint name and index, with the limit's value read off the constraint and
-the unit from its ``symbols``. Used by ``--soft`` (the ``shortfalls`` table) and by
-``allocator explain`` (the ranked relaxations).
+the unit from its ``symbols``. Used by ``--soft`` (the ``shortfalls`` table), by
+``allocator explain`` (the ranked relaxations) and by :func:`limit_table` (``regions.csv``).
+
+A model row is named by its key ``family.constraint[index]`` (:func:`row_key`), the
+(family, constraint, index) of the limit, never by its Pyomo component name.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 from pyomo.repn import generate_standard_repn
@@ -123,3 +129,113 @@ def shortfall_table(built: BuiltModel, tolerance: float = 1e-9) -> pd.DataFrame:
               for k in rows["slack"]]
     keep = [a > tolerance for a in amount]
     return describe(built, rows[keep], [a for a, k in zip(amount, keep, strict=True) if k])
+
+
+# ---------------------------------------------------------------------- regions.csv
+#: ``sense`` of a limit row: what may be used (a ceiling) or what is required (a floor)
+AT_MOST, AT_LEAST = "at most", "at least"
+#: columns of the planner's limit table (``regions.csv``), before the shadow prices
+LIMIT_COLUMNS = ["family", "region", "resource", "limit", "sense", "used", "limit_value",
+                 "room_left", "broken_by", "unit", "source", "note", "model_rows"]
+#: a limit within this (relative) distance of its use binds: neither room left nor broken
+TOLERANCE = 1e-6
+
+_FAMILY_PREFIX = re.compile(r"^family\[([^\]]+)\]\.")
+
+
+def row_key(name: str) -> str:
+    """The key of a model row (or of a variable standing for its bound) from its Pyomo
+    name: ``family[talent].talent_within_supply[hefei,chip_engineers]`` ->
+    ``talent.talent_within_supply[hefei,chip_engineers]``: family, constraint, index."""
+    return _FAMILY_PREFIX.sub(r"\1.", name)
+
+
+def limit_table(built: BuiltModel, rows: pd.DataFrame) -> pd.DataFrame:
+    """The families' ``resources`` rows (:data:`allocator.core.tables.RESOURCE_COLUMNS`) as
+    the planner reads them, columns :data:`LIMIT_COLUMNS`:
+
+    * ``limit``: the limit in words, "at most supply (hefei, chip_engineers)": its sense, the
+      input column and what it limits (from the family's ``limit_source``);
+    * ``sense``: "at most", "at least", or blank for a row that is no limit (it informs);
+    * ``limit_value``: what may be used (at most) or what is required (at least);
+    * ``room_left``: how far the plan is from the limit (>= 0), ``broken_by``: how far it is
+      beyond it (>= 0; only a plan that breaks limits, ``evaluate`` or ``--soft``); 0 within
+      :data:`TOLERANCE`; blank for a row that is no limit;
+    * ``source``: the input file and spreadsheet row(s) (or setting) the limit comes from;
+    * ``model_rows``: for programs, the keys (:func:`row_key`) of the model rows whose duals
+      price the limit, joined by `` + `` (blank: no price of its own).
+    """
+    if not len(rows):
+        return pd.DataFrame(columns=LIMIT_COLUMNS)
+    sources: dict[str, LimitSource | None] = {}
+    contexts: dict[str, Any] = {}
+    out = []
+    for rec in rows.to_dict("records"):
+        names = [n for n in str(rec.get("constraint") or "").split(" + ") if n]
+        priced = rec.get("price_rows")
+        priced = names if not isinstance(priced, str) else [n for n in priced.split(" + ") if n]
+        sense = rec.get("sense")
+        sense = AT_MOST if not isinstance(sense, str) else sense
+        src = _source(built, names[0], sources, contexts) if names and sense else None
+        used = float(rec["used"])
+        value = room = broken = np.nan
+        if sense:
+            value = float(rec["available"])
+            gap = value - used if sense == AT_MOST else used - value
+            close = TOLERANCE * (1 + abs(value))
+            room = gap if gap > close else 0.0
+            broken = -gap if gap < -close else 0.0
+        # the source's note where it explains a missing input row ("no row for this region
+        # and class: supply 0"); its other notes are about shortfall amounts
+        notes = [str(n) for n in (rec.get("note"), src.note if src and not src.rows else "")
+                 if isinstance(n, str) and n]
+        out.append({
+            "family": rec["family"], "region": rec["region"], "resource": rec["resource"],
+            "limit": _words(sense, src, rec), "sense": sense, "used": used,
+            "limit_value": value, "room_left": room, "broken_by": broken,
+            "unit": rec["unit"] if isinstance(rec["unit"], str) and rec["unit"]
+            else (src.unit if src else ""),
+            "source": rows_text(src.file, src.rows, src.column) if src else "",
+            "note": "; ".join(notes),
+            "model_rows": " + ".join(row_key(n) for n in priced) if sense else "",
+        })
+    return pd.DataFrame(out, columns=LIMIT_COLUMNS)
+
+
+def _words(sense: str, src: LimitSource | None, rec: dict[str, Any]) -> str:
+    if not sense:
+        return "no limit (information)"
+    if src is None:
+        return f"{sense} {rec['resource']}"
+    column = src.column or rec["resource"]
+    return f"{sense} {column} ({src.what})" if src.what else f"{sense} {column}"
+
+
+def _source(built: BuiltModel, name: str, cache: dict[str, LimitSource | None],
+            contexts: dict[str, Any]) -> LimitSource | None:
+    """Where the limit of the model row (or bounded variable) named ``name`` comes from:
+    its family's ``limit_source``, else the constraint and index (:func:`fallback_source`);
+    None for a row outside the families."""
+    if name in cache:
+        return cache[name]
+    data = built.model.find_component(name)
+    src = None
+    if data is not None:
+        comp = data.parent_component()
+        block = comp.parent_block()
+        family = block.index() if block is not None and block is not built.model else None
+        fam = next((f for f in built.families if f.name == family), None)
+        if fam is not None:
+            index = data.index() if comp.is_indexed() else None
+            if fam.limit_source is not None:
+                if fam.name not in contexts:
+                    contexts[fam.name] = built.context(fam)
+                src = fam.limit_source(block, contexts[fam.name], comp.local_name, index)
+            elif not hasattr(data, "body"):  # a variable standing for its upper bound
+                src = LimitSource(f"family {fam.name}", (), comp.local_name,
+                                  row_name(comp.local_name, index), data.ub)
+            else:
+                sense = UPPER if data.upper is not None else LOWER
+                src = fallback_source(fam, block, comp.local_name, index, sense)
+    cache[name] = src
+    return src

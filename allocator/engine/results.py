@@ -7,11 +7,12 @@ Tables (each a DataFrame, written as CSV):
 * ``flows``: every positive flow of every family (chain coordination, market shipments), with
   its distance, border crossing, unit cost and cost;
 * ``regions``: long form, per region and resource (talent class, funding, key input, policy
-  limit, demand): used against available, and the slack; ``constraint`` names the Pyomo
-  row(s) whose right-hand side is the limit (joined by `` + `` when one number is the limit of
-  several rows; a variable stands for its upper bound); ``shadow_price`` and
-  ``shadow_price_unit`` (added by :mod:`allocator.analysis.shadow`) say what one more unit of
-  the limit would save;
+  limit, demand): each limit as the planner wrote it (in words, its sense "at most" or "at
+  least", its input file and row), used against the limit's value, the room left or how far
+  the plan breaks it, and ``model_rows``, the keys of the model rows behind it
+  (:func:`allocator.engine.limits.limit_table`); ``shadow_price``, ``shadow_price_unit`` and
+  ``shadow_price_meaning`` (added by :mod:`allocator.analysis.shadow`) say what one more unit
+  of the limit saves (at most) or costs (at least);
 * ``objective``: term, family, unit, weight, value (unweighted) and weighted value;
 * ``industries``: per industry: candidate regions, host regions against target, capacity
   against requirement, the unit of capacity;
@@ -36,6 +37,7 @@ it is never left half-written, and only over a folder allocator wrote
 from __future__ import annotations
 
 import platform
+import re
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from typing import Any
@@ -47,7 +49,7 @@ import pyomo.environ as pyo
 from allocator.core.tables import CAPACITY, FLOW_COLUMNS, RESOURCE_COLUMNS, clean
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolveOutcome, SolverOptions
-from allocator.engine.limits import shortfall_table
+from allocator.engine.limits import limit_table, shortfall_table
 from allocator.engine.stochastic import scenario_tables, stochastic_summary
 from allocator.input.data import Instance
 
@@ -102,7 +104,31 @@ def collect(built: BuiltModel, outcome: SolveOutcome, options: SolverOptions,
         result.summary["explanation"] = explanation.to_dict()
         if len(explanation.relaxations):
             result.tables["relaxations"] = explanation.relaxations
+    record_verdict(result)
     return result
+
+
+#: ``summary.json`` status of a plan that breaks limits (``--soft``, ``allocator evaluate``)
+BREAKS_LIMITS = "breaks_limits"
+
+
+def record_verdict(result: Result, rules: int = 0) -> None:
+    """Whether the plan keeps every limit, in ``result.summary``: ``limits_broken`` (the
+    rows of ``shortfalls`` plus ``rules``, the rules an evaluated plan breaks that are
+    bounds), ``verdict`` in words, and for a plan that breaks any, ``status`` =
+    ``"breaks_limits"`` with the search's own status kept in ``solve_status``: a plan that
+    breaks limits is never reported as "optimal"."""
+    s = result.summary
+    if not result.outcome.has_solution:
+        return
+    short = result.tables.get("shortfalls")
+    broken = (0 if short is None else len(short)) + rules
+    s["solve_status"] = result.outcome.status
+    s["status"] = BREAKS_LIMITS if broken else result.outcome.status
+    s["limits_broken"] = broken
+    s["verdict"] = (f"the plan breaks {broken} limit{'s' if broken != 1 else ''} of the "
+                    "instance (shortfalls.csv): it cannot be carried out as it is"
+                    if broken else "the plan keeps every limit of the instance")
 
 
 
@@ -132,12 +158,9 @@ def _tables(built: BuiltModel) -> dict[str, pd.DataFrame]:
         for name, df in fam.report_rows(built.block(fam.name), ctx).items():
             shared.setdefault(name, []).append(df)
     flows = _concat(shared.pop("flows", []), FLOW_COLUMNS)
-    resources = _concat(shared.pop("resources", []), RESOURCE_COLUMNS)
-    if len(resources):
-        resources["slack"] = resources["available"].astype(float) - resources["used"].astype(
-            float)
-        for col in ("used", "available", "slack"):
-            resources[col] = clean(resources[col])
+    resources = limit_table(built, _concat(shared.pop("resources", []), RESOURCE_COLUMNS))
+    for col in ("used", "limit_value", "room_left", "broken_by"):
+        resources[col] = clean(resources[col])
     if len(flows):
         flows["amount"] = clean(flows["amount"])
         flows["cost"] = clean(flows["cost"])
@@ -201,7 +224,9 @@ def _objective_table(built: BuiltModel) -> pd.DataFrame:
     rows = []
     for name, (term, family) in built.terms.items():
         value = float(pyo.value(m.objective_terms[name]))
-        rows.append({"term": name, "family": family, "unit": term.unit,
+        # a term's unit in the instance's money ([units] money): "CNY 100m per region"
+        unit = re.sub(r"\bmoney\b", built.instance.money, term.unit)
+        rows.append({"term": name, "family": family, "unit": unit,
                      "weight": weights[name], "value": value,
                      "weighted": weights[name] * value})
     df = pd.DataFrame(rows, columns=["term", "family", "unit", "weight", "value", "weighted"])
@@ -237,7 +262,10 @@ def _summary(result: Result) -> dict[str, Any]:
         "instance": {"name": inst.name, "path": str(inst.path), "sha256": inst.digest,
                      "files": dict(sorted(inst.hashes.items())),
                      # the file each table was read from ([tables], --table NAME=PATH)
-                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"}},
+                     "tables": {t: f for t, f in inst.files.items() if t != "instance.toml"},
+                     # changes made in memory as it was read (allocator.input.overrides)
+                     **({"overrides": inst.overrides.to_dict()} if not inst.overrides.empty
+                        else {})},
         "status": outcome.status,
         "termination": outcome.termination,
         "objective": outcome.objective,
@@ -261,9 +289,13 @@ def _summary(result: Result) -> dict[str, Any]:
                           "sha256": s.family.source_sha256}
                          for s in inst.families if s.family.source_sha256],
         "weights": built.weights,
+        # objective terms held at most a limit (objective_term_bounds), e.g. by a frontier
+        **({"term_bounds": built.term_bounds} if built.term_bounds else {}),
         "soft": sorted(set(built.soft_rows["family"])),
         "options": {"solver": asdict(result.options), "settings": inst.settings,
-                    "families": inst.family_options},
+                    "families": inst.family_options,
+                    # instance.toml settings changed for this run (--set SECTION.KEY=VALUE)
+                    "set": inst.set_values},
         "units": inst.settings["units"],
         "software": {"allocator": allocator_version(), "solver": outcome.solver,
                      "pyomo": metadata.version("pyomo"), "python": platform.python_version()},

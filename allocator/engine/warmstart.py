@@ -55,7 +55,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.errors import InputError, Problem
-from allocator.core.tables import CAPACITY, HeuristicLimits
+from allocator.core.tables import CAPACITY, WRITTEN_TOLERANCE, HeuristicLimits
 from allocator.engine.build import BuiltModel
 from allocator.engine.highs import SolverOptions, StandardForm, make_highs, read_outcome, run_highs
 from allocator.engine.relaxation import start_from_relaxation
@@ -110,10 +110,13 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
     for s, q in (capacity or {}).items():
         j = cols.get(id(m.capacity[s]))
         if j is not None:
-            if q < lower[j] - 1e-9 or q > upper[j] + 1e-9:
+            # a plan read from a results folder is written to 6 decimals: within that of a
+            # bound, it is at the bound
+            slack = WRITTEN_TOLERANCE * max(1.0, abs(q))
+            if q < lower[j] - slack or q > upper[j] + slack:
                 return None, None, (f"capacity {q:g} of {s[0]} in {s[1]} outside "
                                     f"[{lower[j]:g}, {upper[j]:g}], what its limits allow")
-            lower[j] = upper[j] = q
+            lower[j] = upper[j] = min(max(q, lower[j]), upper[j])
     fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     opts = replace(options, time_limit=min(seconds, options.time_limit or seconds),
                    log_file=None, verbose=False, progress=False)

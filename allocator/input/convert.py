@@ -35,15 +35,19 @@ from allocator.input.workbook import (
 
 
 def folder_to_workbook(folder: str | Path, book: str | Path, *, force: bool = False,
-                       allow_families: bool = False) -> RawInstance:
+                       allow_families: bool = False,
+                       extra_families: Iterable[str | Path] = (),
+                       without: Iterable[str] = ()) -> RawInstance:
     """Write the valid instance folder ``folder`` as the workbook ``book`` (see the module
     docstring), and the family files it names beside the workbook. Raises
-    :class:`InputError` when the folder is not a valid instance (its family files run only
-    with ``allow_families``), :class:`allocator.core.outfolder.OutputRefusedError` when ``book`` is
-    a file allocator did not write (unless ``force``)."""
+    :class:`InputError` when the folder is not a valid instance (read with
+    ``extra_families`` and ``without`` as :func:`read_instance` reads it; its family files run
+    only with ``allow_families``), :class:`allocator.core.outfolder.OutputRefusedError` when
+    ``book`` is a file allocator did not write (unless ``force``)."""
     folder, book = Path(folder), Path(book)
     check_files([book], force=force, reading=[folder])  # before reading
-    raw = read_instance(folder, allow_families=allow_families)
+    raw = read_instance(folder, extra_families=extra_families, without=without,
+                        allow_families=allow_families)
     rows = toml_to_rows((folder / TOML).read_text(encoding="utf-8-sig"))
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
@@ -80,7 +84,8 @@ def folder_to_workbook(folder: str | Path, book: str | Path, *, force: bool = Fa
 
 def workbook_to_folder(book: str | Path, folder: str | Path, *, force: bool = False,
                        allow_families: bool = False,
-                       extra_families: Iterable[str | Path] = ()) -> RawInstance:
+                       extra_families: Iterable[str | Path] = (),
+                       without: Iterable[str] = ()) -> RawInstance:
     """Write the valid instance workbook ``book`` as the instance folder ``folder``: one CSV per
     sheet (at the path [tables] gives, else ``<table>.csv``) and ``instance.toml``, and the
     family files it names. Written only where allocator may write
@@ -90,7 +95,7 @@ def workbook_to_folder(book: str | Path, folder: str | Path, *, force: bool = Fa
     check_folder(folder, force=force, reading=[book])  # before reading
     reader = WorkbookReader(book)
     reader.allow_families = allow_families
-    raw = reader.run(list(extra_families), [])
+    raw = reader.run(list(extra_families), list(without))
     paths = raw.settings.get("tables", {})
 
     def write(tmp: Path) -> None:

@@ -8,7 +8,7 @@ back to the row it came from.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,8 +19,9 @@ import pandas as pd
 
 from allocator.core.family import Family
 from allocator.core.schema import MARKETS, TableSpec
-from allocator.core.tables import CAPACITY
+from allocator.core.tables import CAPACITY, TALENT_UNIT
 from allocator.input.network import Network
+from allocator.input.overrides import Overrides
 from allocator.input.read import read_instance
 from allocator.input.settings import ENGINE_SECTIONS
 from allocator.input.validation import RawInstance
@@ -52,6 +53,11 @@ class Instance:
     hashes: dict[str, str] = field(default_factory=dict)
     #: every family the instance knew of, by name, including those switched off
     known_families: dict[str, Family] = field(default_factory=dict)
+    #: instance.toml settings changed for this run (--set): {"SECTION.KEY": value}
+    set_values: dict[str, Any] = field(default_factory=dict)
+    #: what was changed in memory as the files were read (a sweep case); the files and
+    #: their hashes are the instance's own
+    overrides: Overrides = field(default_factory=Overrides)
 
     # ----------------------------------------------------------------- basic access
     def table(self, name: str) -> pd.DataFrame:
@@ -71,6 +77,17 @@ class Instance:
     def active_families(self) -> list[Family]:
         return [s.family for s in self.families if s.active]
 
+    @property
+    def every_family(self) -> list[FamilyStatus]:
+        """Every family the instance knows of (the default list, then the files it loaded),
+        those switched off by ``without`` (``[families] without`` or ``--without``) as off:
+        what ``allocator validate`` and ``allocator families`` list."""
+        built = {s.family.name: s for s in self.families}
+        off = "off: switched off by without ([families] without or --without)"
+        listed = [built.get(name, FamilyStatus(fam, False, off))
+                  for name, fam in self.known_families.items()]
+        return listed + [s for s in self.families if s.family.name not in self.known_families]
+
     def is_active(self, name: str) -> bool:
         return any(s.family.name == name and s.active for s in self.families)
 
@@ -85,6 +102,11 @@ class Instance:
     @property
     def money(self) -> str:
         return self.settings["units"]["money"]
+
+    @property
+    def talent_unit(self) -> str:
+        """The unit talent is counted in ([units] talent, e.g. "thousand people")."""
+        return str(self.settings["units"][TALENT_UNIT])
 
     # ----------------------------------------------------------------- derived data
     def capacity_unit(self, industry: str) -> str:
@@ -223,16 +245,22 @@ def load_instance(
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
     allow_families: bool = False,
+    set_values: Mapping[str, Any] | None = None,
+    overrides: Overrides | None = None,
 ) -> Instance:
     """Read, validate and prepare the instance folder at ``path``; ``tables`` names table
     files over the instance's ``[tables]`` (the command line's ``--table NAME=PATH``);
     ``allow_families`` runs the family files the instance names (``--allow-families``;
-    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`).
+    otherwise only those also given in ``extra_families`` run, see :mod:`allocator.core.trust`);
+    ``set_values`` change instance.toml settings for this run (``--set``:
+    ``{"solver.mip_gap": 0.01}``, checked like the file); ``overrides`` are a sweep case's
+    changes made in memory as it is read (:mod:`allocator.input.overrides`).
 
     Raises :class:`allocator.core.errors.InputError` listing every problem found.
     """
     raw = read_instance(path, extra_families=extra_families, without=without, tables=tables,
-                        allow_families=allow_families)
+                        allow_families=allow_families, set_values=set_values,
+                        overrides=overrides)
     return from_raw(raw)
 
 
@@ -265,6 +293,8 @@ def from_raw(raw: RawInstance) -> Instance:
         files=raw.files,
         hashes=raw.hashes,
         known_families=raw.known,
+        set_values=raw.set_values,
+        overrides=raw.overrides,
     )
 
 

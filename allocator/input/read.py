@@ -3,10 +3,12 @@ workbook; both go through the same checks (:mod:`allocator.input.validation`).""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 from allocator.core.family import Family
+from allocator.input.overrides import Overrides
 from allocator.input.validation import RawInstance, Reader
 from allocator.input.workbook import WorkbookReader
 
@@ -18,6 +20,8 @@ def read_instance(
     without: Iterable[str] = (),
     tables: dict[str, str] | None = None,
     allow_families: bool = False,
+    set_values: Mapping[str, Any] | None = None,
+    overrides: Overrides | None = None,
 ) -> RawInstance:
     """Read and validate the instance folder (or ``.xlsx`` workbook) at ``path``.
 
@@ -28,6 +32,11 @@ def read_instance(
     :class:`InputError` names each with its SHA-256 (:mod:`allocator.core.trust`).
     ``tables`` (``--table NAME=PATH``) names the file of a table, inside the folder, over
     the instance's ``[tables]`` (e.g. ``{"shocks": "scenarios/shocks.csv"}``).
+    ``set_values`` (``--set``, :mod:`allocator.input.set_values`) change settings of
+    ``instance.toml`` for this run: ``{"solver.mip_gap": 0.01}``, checked like the file.
+    ``overrides`` (a sweep case) are applied in memory as the instance is read, before any
+    rule is checked (:mod:`allocator.input.overrides`; check them first with
+    :meth:`Overrides.check`).
     Raises :class:`InputError` with every problem found.
     """
     path = Path(path)
@@ -37,4 +46,7 @@ def read_instance(
         reader = Reader(path)
     reader.table_paths = dict(tables or {})
     reader.allow_families = allow_families
+    reader.set_values = dict(set_values or {})
+    if overrides is not None:
+        reader.overrides = overrides
     return reader.run(list(extra_families), list(without))

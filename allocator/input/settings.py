@@ -7,7 +7,7 @@ must not silently fall back to a default).
 from __future__ import annotations
 
 from allocator.core.family import Option
-from allocator.core.tables import CAPACITY
+from allocator.core.tables import CAPACITY, TALENT_UNIT
 
 #: top-level keys of instance.toml that are not tables
 TOP_LEVEL: tuple[Option, ...] = (
@@ -19,6 +19,9 @@ ENGINE_SECTIONS: dict[str, tuple[Option, ...]] = {
     "units": (
         Option("money", str, "money", "unit of every money figure (e.g. 'CNY 100m')"),
         Option(CAPACITY, str, "unit", "default unit of capacity"),
+        Option(TALENT_UNIT, str, "people", "unit of talent: talent_supply.csv supply, "
+               "talent_need.csv need per unit of capacity, pilot_bases.csv talent_need "
+               "(e.g. 'thousand people')"),
     ),
     "solver": (
         Option("time_limit", float, None, "wall-clock limit of the MIP solve (none: no limit)",

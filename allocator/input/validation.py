@@ -20,7 +20,7 @@ import difflib
 import hashlib
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,15 @@ import pandera.pandas as pa
 
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, Option
-from allocator.core.schema import MARKETS, ColumnSpec, TableSpec, merged
+from allocator.core.schema import (
+    LARGEST,
+    LARGEST_DERIVED,
+    MARKETS,
+    ColumnSpec,
+    TableSpec,
+    merged,
+    number_text,
+)
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import (
     FamilyLoadError,
@@ -38,10 +46,16 @@ from allocator.input.families import (
     default_families,
     load_family_file,
 )
+from allocator.input.overrides import Overrides
 from allocator.input.scenarios import check_shocks
+from allocator.input.set_values import ORIGIN, apply_set, set_text
 from allocator.input.settings import ENGINE_SECTIONS, FREE_SECTIONS, TOP_LEVEL
+from allocator.input.sniff import delimiter_problem, encoding_problem, number_hint
 
 TOML = "instance.toml"
+#: why a number above LARGEST is refused, and what to do
+TOO_LARGE = (" (larger numbers are beyond the solver's accuracy: check the unit, or use a "
+             "larger one, e.g. CNY 100m rather than CNY, thousand people rather than people)")
 TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f"}
 
@@ -61,6 +75,10 @@ class RawInstance:
     text: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: every family the instance knew of, switched off or not (by name)
     known: dict[str, Family] = field(default_factory=dict)
+    #: settings changed for this run (``--set SECTION.KEY=VALUE``), already in ``settings``
+    set_values: dict[str, Any] = field(default_factory=dict)
+    #: the overrides applied in memory while reading (:mod:`allocator.input.overrides`)
+    overrides: Overrides = field(default_factory=Overrides)
 
 
 class Reader:
@@ -78,6 +96,15 @@ class Reader:
         self.table_paths: dict[str, str] = {}
         #: run the family files named in [families] extra (--allow-families)
         self.allow_families = False
+        #: instance.toml settings changed for this run (--set), {"SECTION.KEY": value}
+        self.set_values: dict[str, Any] = {}
+        #: (table, row, column) of cells already reported as unreadable: no rule across
+        #: tables reports them again as blank
+        self.unreadable: set[tuple[str, int, str]] = set()
+        #: a sweep case's changes made in memory (:mod:`allocator.input.overrides`):
+        #: settings once instance.toml is read, columns once every table is parsed; every
+        #: rule then runs on the changed data
+        self.overrides = Overrides()
 
     def add(self, file: str, message: str, **kw: Any) -> None:
         self.problems.append(Problem(file, message, **kw))
@@ -94,6 +121,9 @@ class Reader:
     def run(self, extra: list[str | Path | Family], without: list[str]) -> RawInstance:
         self._check_path()
         settings = self._read_toml()
+        self.overrides.apply_settings(settings)
+        from_file = set(settings)
+        settings = self._override(settings)
         families = self._families(settings, extra, without)
         # tables and columns of every known family, switched off or not, are valid input
         schema = self._schema(list(self.known_families.values()))
@@ -115,10 +145,39 @@ class Reader:
         for fam in families:
             if fam.input_rules is not None:
                 self.problems.extend(fam.input_rules(tables, settings))
+        self._blame_overrides(from_file)
         if self.problems:
             raise InputError(ordered(self.problems))
         return RawInstance(self.path, settings, families, schema, tables, self.files,
-                           self.hashes, self.text, dict(self.known_families))
+                           self.hashes, self.text, dict(self.known_families),
+                           dict(self.set_values), self.overrides)
+
+    def _override(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """``settings`` with ``--set`` applied (not over a file that failed to read: its own
+        problems come first); checked from here on exactly as if the file said so."""
+        if not self.set_values or any(p.file == TOML for p in self.problems):
+            return settings
+        for key in list(self.set_values):
+            section = key.partition(".")[0]
+            if section in settings and not isinstance(settings[section], dict):
+                self.problems.append(Problem(
+                    ORIGIN, f"{section} is a top-level key of instance.toml, not a section",
+                    location=f"{ORIGIN} {set_text(key, self.set_values.pop(key))}"))
+        return apply_set(settings, self.set_values)
+
+    def _blame_overrides(self, from_file: set[str]) -> None:
+        """A problem with a key that ``--set`` gave is located at ``--set KEY=VALUE``."""
+        blame: dict[str, str] = {}
+        for key in self.set_values:
+            blame.setdefault(key, key)
+            section = key.partition(".")[0]
+            if section not in from_file:  # the whole section came from --set
+                blame.setdefault(f"[{section}]", key)
+        for n, p in enumerate(self.problems):
+            if p.file == TOML and p.column in blame:
+                key = blame[p.column]
+                where = f"{ORIGIN} {set_text(key, self.set_values[key])}"
+                self.problems[n] = replace(p, file=ORIGIN, location=where)
 
     def _check_path(self) -> None:
         if not self.path.is_dir():
@@ -296,6 +355,12 @@ class Reader:
             typed = self._parse(df, spec, file)
             if typed is not None:
                 tables[spec.name] = typed
+        problems, changed = self.overrides.apply_tables(tables, self.file_of)
+        self.problems.extend(problems)
+        for name in changed:  # the cell rules again, on the changed values
+            unread = pd.DataFrame(False, index=tables[name].index,
+                                  columns=[c.name for c in schema[name].columns])
+            self._check_cells(tables[name], schema[name], self.file_of(name), unread)
         for spec in schema.values():
             for other in spec.needs:
                 if spec.name in tables and other not in tables and other in schema:
@@ -324,6 +389,10 @@ class Reader:
     def _read_csv(self, target: Path, file: str) -> pd.DataFrame | None:
         data = target.read_bytes()
         self.hashes[file] = hashlib.sha256(data).hexdigest()
+        wrong = encoding_problem(data, file)
+        if wrong is not None:  # never decoded by a guess: report where and how to save it
+            self.add(file, wrong[1], row=wrong[0])
+            return None
         try:
             df = pd.read_csv(target, dtype=str, keep_default_na=False, na_filter=False,
                              skip_blank_lines=False, encoding="utf-8-sig")
@@ -332,6 +401,10 @@ class Reader:
             return None
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             self.add(file, f"cannot be read as CSV: {exc}")
+            return None
+        other = delimiter_problem(data.decode("utf-8-sig"), len(df.columns))
+        if other is not None:  # one problem, not one per column it could not find
+            self.add(file, other, row=1)
             return None
         df.columns = [str(c).strip() for c in df.columns]
         df.index = pd.RangeIndex(2, 2 + len(df))  # spreadsheet row numbers
@@ -356,11 +429,20 @@ class Reader:
             if col.name not in df.columns:
                 out[col.name] = _default_series(col, df.index)
                 continue
-            raw = df[col.name].astype(str).str.strip()
+            given = df[col.name].astype(str)
+            raw = given.str.strip()
+            if col.kind == "id" or col.name in spec.key:  # matched exactly across files
+                what = "an id" if col.kind == "id" else "a key column"
+                for row in raw.index[(given != raw) & (raw != "")]:
+                    self.add(file, f"leading or trailing spaces in {what}; remove them "
+                             f"({'ids' if col.kind == 'id' else 'keys'} must match exactly)",
+                             row=int(row), column=col.name, value=given[row])
             parsed, bad, message = _convert(raw, col)
             for row in raw.index[bad]:
-                self.add(file, message, row=int(row), column=col.name, value=raw[row])
+                self.add(file, message + number_hint(raw[row]), row=int(row),
+                         column=col.name, value=raw[row])
             reported[col.name] = bad
+            self.unreadable |= {(spec.name, int(r), col.name) for r in raw.index[bad]}
             out[col.name] = parsed
         self._check_cells(out, spec, file, reported)
         self._check_duplicates(out, spec, file)
@@ -378,6 +460,12 @@ class Reader:
                 checks.append(pa.Check.gt(col.gt, error=f"must be > {col.gt:g}"))
             if col.le is not None:
                 checks.append(pa.Check.le(col.le, error=f"must be <= {col.le:g}"))
+            elif col.upper is not None:  # the sane range of every number (core.schema)
+                checks.append(pa.Check.le(col.upper, error=f"must be <= {number_text(LARGEST)}"
+                                          f"{TOO_LARGE}"))
+            if col.lower == -LARGEST:
+                checks.append(pa.Check.ge(-LARGEST, error=f"must be >= "
+                                          f"{number_text(-LARGEST)}{TOO_LARGE}"))
             columns[col.name] = pa.Column(checks=checks, nullable=col.nullable, coerce=False)
         schema = pa.DataFrameSchema(columns, strict=False)
         try:
@@ -452,11 +540,13 @@ class Reader:
             self.problems.extend(check_shocks(tables, self.file_of))
         if industries is None:
             return
-        self._check_demand(industries, tables.get(MARKETS.name))
-        self._check_sites(industries, tables.get("sites"), settings)
+        markets = tables.get(MARKETS.name)
+        self._check_demand(industries, markets)
+        self._check_sites(industries, tables.get("sites"), settings, tables.get("regions"))
         chain = tables.get("chain")
         if chain is not None:
             self._check_chain(chain)
+            self._check_requirement(industries, markets, chain)
         arcs = tables.get("arcs")
         if arcs is not None:
             neither = arcs["distance_km"].isna() & arcs["unit_cost"].isna()
@@ -475,22 +565,33 @@ class Reader:
                     self.at("industries", f"national demand disagrees with the sum of its "
                              f"markets.csv rows ({total:g}); leave it blank or make them agree",
                              row=int(row), column="demand", value=_plain(given))
-            elif pd.isna(given) and ind["id"] is not None:
+            elif (pd.isna(given) and ind["id"] is not None
+                  and ("industries", int(row), "demand") not in self.unreadable):
                 self.at("industries", "demand is blank and markets.csv has no rows for "
                          "this industry: give the national final demand", row=int(row),
                          column="demand")
 
     def _check_sites(
-        self, industries: pd.DataFrame, sites: pd.DataFrame | None, settings: dict[str, Any]
+        self, industries: pd.DataFrame, sites: pd.DataFrame | None, settings: dict[str, Any],
+        regions: pd.DataFrame | None = None,
     ) -> None:
         ind = industries.set_index("id", drop=False)
         ind = ind.loc[ind.index.notna() & ~ind.index.duplicated()]
-        # an industry-wide capacity_max below the minimum scale forbids every new site
+        # an industry-wide capacity_max below the minimum scale forbids every new site that
+        # uses it (a site with its own max_capacity is checked on its sites.csv row)
         bad = ind["capacity_max"].notna() & (ind["capacity_max"] < ind["min_scale"])
         for row in industries.index[industries["id"].isin(ind.index[bad])]:
+            using = self._using_default(industries.at[row, "id"], sites, settings, regions)
+            if not using:
+                continue
+            shown = ", ".join(using[:5]) + (f" and {len(using) - 5} more" if len(using) > 5
+                                            else "")
             self.at("industries", f"capacity_max {industries.at[row, 'capacity_max']:g} "
                      f"is below min_scale {industries.at[row, 'min_scale']:g}: no new site "
-                     "could host", row=int(row), column="capacity_max")
+                     f"could host in {shown}, which use this default (no max_capacity of "
+                     "their own in sites.csv); raise it, or give those sites their own "
+                     "max_capacity or forbid them", row=int(row), column="capacity_max",
+                     value=_plain(industries.at[row, "capacity_max"]))
         if sites is None:
             return
         forbidden = ~sites["allowed"].fillna(True).astype(bool)
@@ -518,6 +619,80 @@ class Reader:
             self.at("sites", f"existing capacity {existing[row]:g} is above the maximum "
                      f"capacity {cap_max[row]:g}", row=int(row), column="existing_capacity",
                      value=_plain(existing[row]))
+
+    def _check_requirement(self, industries: pd.DataFrame, markets: pd.DataFrame | None,
+                           chain: pd.DataFrame) -> None:
+        """The national requirement the chain derives, $G_i = D_i + \\sum_{(i,d)} a_{id} G_d$
+        (the default site maximum, :attr:`allocator.input.data.Instance.requirement`), stays
+        within :data:`LARGEST_DERIVED`: each cell may be in range while their product along
+        a chain is not. Reported once, at the chain row that contributes most where the
+        requirement first exceeds it (industries upstream of it exceed it too)."""
+        given = [chain["ratio"], industries["demand"]]
+        if markets is not None:
+            given.append(markets["demand"])
+        if any((col.abs() > LARGEST).any() for col in given):
+            return  # a cell out of range is reported as such; the product would be too
+        ids = [i for i in industries["id"] if i is not None]
+        final = dict.fromkeys(ids, 0.0)
+        for i, d in zip(industries["id"], industries["demand"], strict=True):
+            if i is not None and pd.notna(d):
+                final[i] = float(d)
+        if markets is not None:
+            for i, d in markets.groupby("industry")["demand"].sum().items():
+                if i in final:
+                    final[i] = float(d)
+        links: dict[str, list[tuple[int, str, float]]] = {}
+        waiting = dict.fromkeys(ids, 0)
+        for row, u, d, a in zip(chain.index, chain["upstream"], chain["downstream"],
+                                chain["ratio"], strict=True):
+            if u in waiting and d in waiting and u != d and pd.notna(a):
+                links.setdefault(u, []).append((int(row), d, float(a)))
+                waiting[u] += 1
+        users: dict[str, list[str]] = {}
+        for u, out in links.items():
+            for _, d, _ in out:
+                users.setdefault(d, []).append(u)
+        ready = [i for i in ids if waiting[i] == 0]
+        need: dict[str, float] = {}
+        over: set[str] = set()
+        while ready:  # downstream first; industries on a cycle (reported) are never ready
+            i = ready.pop()
+            parts = [(row, d, a, a * need[d]) for row, d, a in links.get(i, [])]
+            need[i] = final[i] + sum(p[3] for p in parts)
+            if any(d in over for _, d, _, _ in parts):
+                over.add(i)
+            elif parts and not need[i] <= LARGEST_DERIVED:
+                over.add(i)
+                row, d, a, _ = max(parts, key=lambda p: p[3])
+                self.at("chain", f"the value chain makes {i}'s national requirement "
+                         f"{need[i]:.3g} (its final demand {final[i]:g} plus this ratio times "
+                         f"{d}'s requirement {need[d]:.3g}, and its other links): above "
+                         f"{number_text(LARGEST_DERIVED)}, more than the solver can use as a "
+                         "site maximum; check the ratios' units", row=row, column="ratio",
+                         value=_plain(a))
+            for u in users.get(i, []):
+                waiting[u] -= 1
+                if waiting[u] == 0:
+                    ready.append(u)
+
+    def _using_default(self, industry: str, sites: pd.DataFrame | None,
+                       settings: dict[str, Any], regions: pd.DataFrame | None) -> list[str]:
+        """Regions whose new site of ``industry`` takes its maximum from industries.csv
+        ``capacity_max``: candidates not listed in sites.csv (unless ``[sites] candidates =
+        "listed"``) and listed pairs, not forbidden, without their own ``max_capacity``
+        or existing capacity (the minimum scale does not apply to existing plants)."""
+        section = settings.get("sites")
+        listed_only = isinstance(section, dict) and section.get("candidates") == "listed"
+        ids = [] if regions is None else [r for r in regions["id"] if r is not None]
+        if sites is None:
+            return [] if listed_only else ids
+        own = sites.loc[sites["industry"] == industry]
+        listed = set(own["region"])
+        open_ = (own["allowed"].fillna(True).astype(bool)
+                 & own["max_capacity"].isna()
+                 & ~(own["existing_capacity"].fillna(0.0) > 0))
+        chosen = set(own.loc[open_, "region"]) | (set() if listed_only else set(ids) - listed)
+        return [r for r in ids if r in chosen]  # in regions.csv order
 
     def _check_chain(self, chain: pd.DataFrame) -> None:
         loops = chain["upstream"] == chain["downstream"]
@@ -568,9 +743,12 @@ def _convert(raw: pd.Series, col: ColumnSpec) -> tuple[pd.Series, pd.Series, str
     bad = unreadable | infinite
     if col.kind == "int":
         fractional = numbers.notna() & ~infinite & (numbers != np.floor(numbers))
-        bad = bad | fractional
+        # a whole number too large for 64 bits (1e308) cannot be held to be range-checked
+        huge = numbers.notna() & ~infinite & (numbers.abs() > 2.0**53)
+        bad = bad | fractional | huge
         values = numbers.where(~bad).astype("Int64")
-        return values, bad, "expected a whole number"
+        return values, bad, (f"expected a whole number, at most {number_text(LARGEST)} in size"
+                             if huge.any() else "expected a whole number")
     message = "expected a finite number" + (f" ({col.unit})" if col.unit else "")
     return numbers.where(~bad), bad, message
 

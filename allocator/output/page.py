@@ -119,16 +119,16 @@ class ReportData:
 def load_report_data(results: str | Path, against: str | Path | None = None,
                      instance: str | Path | None = None,
                      families: Iterable[Family] = (), *,
-                     allow_families: bool = False) -> ReportData:
+                     read: dict[str, Any] | None = None) -> ReportData:
     """Read the results folder (and the comparison one), find names and coordinates (from
-    the instance when the folder has none; its family files run only with
-    ``allow_families``) and what the families add (``families``: researchers' families, see
-    :func:`family_parts`)."""
+    the instance when the folder has none, read with ``read``: keyword arguments of
+    ``load_instance``; its family files run only with ``allow_families`` there) and what the
+    families add (``families``: researchers' families, see :func:`family_parts`)."""
     res = read_results(results)
     warnings: list[str] = []
     geography = res.table("geography")
     if geography.empty or instance is not None:
-        geography = _geography_from_instance(res, instance, warnings, allow_families)
+        geography = _geography_from_instance(res, instance, warnings, read or {})
     if not geography.empty:
         geography = geography.set_index("region")
     industries = res.table("industries")
@@ -153,7 +153,7 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
 
 
 def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
-                             warnings: list[str], allow_families: bool) -> pd.DataFrame:
+                             warnings: list[str], read: dict[str, Any]) -> pd.DataFrame:
     """Names and coordinates from the instance (for results folders without geography.csv),
     checking that it is the instance the results were computed on."""
     recorded = res.summary.get("instance", {})
@@ -163,7 +163,7 @@ def _geography_from_instance(res: ResultsFolder, instance: str | Path | None,
                         f"the instance ({path}) is not there; give it with --instance PATH to "
                         "draw the map.")
         return pd.DataFrame()
-    inst = load_instance(path, allow_families=allow_families)
+    inst = load_instance(path, **read)
     if recorded.get("sha256") and inst.digest != recorded["sha256"]:
         warnings.append(f"The instance at {path} is not the one these results were computed "
                         f"on (SHA-256 {inst.digest[:12]}..., recorded "

@@ -79,11 +79,51 @@ def resource_label(resource: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------- sections
+def broken_limits(folder: ResultsFolder) -> int:
+    """How many limits the plan of a results folder breaks (``summary.json``
+    ``limits_broken``; for folders written before it, the shortfall rows and the broken
+    rules of an evaluation)."""
+    s = folder.summary
+    if s.get("limits_broken") is not None:
+        return int(s["limits_broken"])
+    short = folder.table("shortfalls")
+    rows = int((short["amount"] > 0).sum()) if "amount" in short.columns else 0
+    return rows + len((s.get("plan") or {}).get("broken") or [])
+
+
+def cost_without_penalty(folder: ResultsFolder) -> float | None:
+    """The plan's cost: the weighted terms of ``objective.csv`` without the shortfall
+    penalty (the objective itself for a plan that breaks nothing)."""
+    obj = folder.table("objective")
+    if obj.empty:
+        return folder.summary.get("objective")
+    return float(obj.loc[obj["term"] != SHORTFALL, "weighted"].sum())
+
+
+def verdict(data: ReportData) -> str:
+    """The line under the report's title: a plan that breaks limits says so first (never
+    "optimal" with a gap: the evaluation's search is optimal, the plan is not feasible)."""
+    s, money = data.summary, data.money
+    broken = broken_limits(data.results)
+    if broken and s.get("objective") is not None:
+        return (f"This plan BREAKS {broken} limit{'s' if broken != 1 else ''} of the instance "
+                "(shortfalls.csv): it cannot be carried out as it is. Its cost with those "
+                f"limits lifted: {fmt(cost_without_penalty(data.results))} {money} (the "
+                "penalty on the shortfalls left out).")
+    text = f"Status {s.get('status')}"
+    if s.get("objective") is not None:
+        text += f", objective {fmt(s['objective'])} {money}"
+    if s.get("gap") is not None:
+        text += f", gap {s['gap']:.3%}"
+    return text + "."
+
+
 def headline(data: ReportData) -> Section:
     """Status, objective by term, and the saving against a compared plan."""
     s, money = data.summary, data.money
     sec = Section("headline", "Headline")
     gap = s.get("gap")
+    broken = broken_limits(data.results) if s.get("objective") is not None else 0
     status = f"Status: {s.get('status')} (HiGHS: {s.get('termination')})"
     if gap is not None:
         status += f", MIP gap {gap:.3%}"
@@ -93,7 +133,7 @@ def headline(data: ReportData) -> Section:
     kpis = _kpis(data)
     if kpis:
         sec.blocks.append(Kpis(kpis))
-    sec.blocks.append(status)
+    sec.blocks.append(verdict(data) if broken else status)
     if s.get("message"):
         sec.blocks.append(str(s["message"]))
     if s.get("objective") is None:
@@ -102,9 +142,18 @@ def headline(data: ReportData) -> Section:
                              if s.get("best_bound") is not None else ""))
         return sec
     bound = s.get("best_bound")
-    sec.blocks.append(f"Objective {fmt(s['objective'])} {money}"
-                      + (f" (the best possible is at least {fmt(bound)})."
-                         if bound is not None else "."))
+    if broken:
+        penalty = (s.get("weights") or {}).get(SHORTFALL)
+        sec.blocks.append(
+            "What it breaks, limit by limit, is under Shortfalls (shortfalls.csv): how far "
+            "each is off, with its input row. The cost above is what the plan would cost if "
+            "those limits were lifted"
+            + (f"; the evaluation charged {fmt(penalty, 0)} per unit of shortfall to find "
+               "the least shortfall first, a penalty, not a cost." if penalty else "."))
+    else:
+        sec.blocks.append(f"Objective {fmt(s['objective'])} {money}"
+                          + (f" (the best possible is at least {fmt(bound)})."
+                             if bound is not None else "."))
     scarce = _scarcest(data)
     if scarce:
         sec.blocks.append(scarce)
@@ -125,25 +174,45 @@ def headline(data: ReportData) -> Section:
     return sec
 
 
+def limits_of(reg: pd.DataFrame) -> pd.DataFrame:
+    """``regions.csv`` with the columns the report reads (a results folder written before
+    limits had a sense reads as limits of what may be used)."""
+    reg = reg.copy()
+    if "limit_value" not in reg.columns and "available" in reg.columns:
+        reg["limit_value"] = reg["available"]
+    if "sense" not in reg.columns:
+        reg["sense"] = AT_MOST
+    if "shadow_price_meaning" not in reg.columns:
+        reg["shadow_price_meaning"] = ""
+    return reg
+
+
+AT_MOST, AT_LEAST = "at most", "at least"
+
+
 def _scarcest(data: ReportData) -> str:
-    """One sentence on the limit with the highest shadow price."""
-    reg = data.results.table("regions")
+    """One sentence on the resource whose one more unit would save the most."""
+    reg = limits_of(data.results.table("regions"))
     if "shadow_price" not in reg.columns:
         return ""
-    top = reg[reg["shadow_price"].fillna(0) > 1e-9].sort_values("shadow_price", ascending=False)
+    top = reg[(reg["sense"] == AT_MOST) & (reg["shadow_price"].fillna(0) > 1e-9)]
+    top = top.sort_values("shadow_price", ascending=False)
     if top.empty:
         return ""
     r = top.iloc[0]
     where = "nationally" if r["region"] == "(national)" else f"in {data.region_name(r['region'])}"
-    return (f"The scarcest resource: one more unit of {_describe_limit(data, r['resource'])} "
-            f"({r['unit']}) {where} would save {fmt(r['shadow_price'])} {data.money} (details "
-            "under Scarce resources).")
+    return (f"The scarcest resource: {_describe_limit(data, r['resource'])} {where}: "
+            f"{r['shadow_price_meaning']} (details under Scarce resources).")
 
 
 def _kpis(data: ReportData) -> list[tuple[str, str]]:
     """The figures a planner looks for first."""
     s, out = data.summary, []
-    if s.get("objective") is not None:
+    if s.get("objective") is not None and broken_limits(data.results):
+        out.append((f"{broken_limits(data.results)}", "limits the plan breaks"))
+        out.append((f"{cost_without_penalty(data.results):,.0f}",
+                    f"cost with them lifted ({data.money})"))
+    elif s.get("objective") is not None:
         out.append((f"{s['objective']:,.0f}", f"objective ({data.money})"))
     ind = data.results.table("industries")
     if not ind.empty:
@@ -154,8 +223,8 @@ def _kpis(data: ReportData) -> list[tuple[str, str]]:
     out += data.family_kpis()
     reg = data.results.table("regions")
     if "shadow_price" in reg.columns:
-        binding = reg[(reg["shadow_price"].fillna(0) > 1e-9)]
-        out.append((str(len(binding)), "limits holding the plan back (shadow price > 0)"))
+        binding = reg[(reg["shadow_price"].fillna(0).abs() > 1e-9)]
+        out.append((str(len(binding)), "limits holding the plan back (shadow price not 0)"))
     return out
 
 
@@ -445,17 +514,21 @@ def resources(data: ReportData) -> Section | None:
     reg = data.results.table("regions")
     if reg.empty:
         return None
+    reg = limits_of(reg)
     sec = Section("resources", "Scarce resources and their shadow prices")
-    priced = "shadow_price" in reg.columns
+    priced = "shadow_price" in reg.columns and reg["shadow_price"].notna().any()
     if priced:
         sec.blocks.append(
-            "Shadow price: what one more unit of a limit would save, in "
-            f"{data.money}, with this plan's hosting kept as it is (the LP re-solved with the "
-            "hosting decisions fixed). It is a marginal value for small changes, zero where "
-            "the limit is not binding, and not the value of a whole new site. For demand it "
-            "is negative: one more unit of demand costs that much.")
-    limits = reg[reg["constraint"].fillna("").astype(str).ne("")
-                 & reg["region"].ne("(national)")
+            f"Shadow price: in {data.money} per unit of a limit, with this plan's hosting kept "
+            "as it is (the LP re-solved with the hosting decisions fixed, each price checked "
+            "by moving its limit a little). Each extra unit of a limit of what may be used "
+            "(talent, funding, key inputs) saves it; each extra unit of a requirement "
+            "(demand, N-1 cover) costs it. It holds for small changes, is zero where the "
+            "limit does not bind, and is not the value of a whole new site.")
+    elif "shadow_price" in reg.columns:
+        why = (data.summary.get("shadow_prices") or {}).get("message", "")
+        sec.blocks.append(f"No shadow prices: {why}." if why else "No shadow prices.")
+    limits = reg[reg["sense"].eq(AT_MOST) & reg["region"].ne("(national)")
                  & reg["resource"].astype(str).str.match(r"^(talent:|funding$|input:)")]
     if not limits.empty:
         png, caption = _utilisation_chart(data, limits, priced)
@@ -476,12 +549,13 @@ def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
                        ) -> tuple[bytes, str]:
     rows = list(dict.fromkeys(limits["resource"]))
     # the regions where most limits bind (all of them on instances of up to 60 regions)
-    binding = (limits["available"] - limits["used"] <= 1e-6 * (1 + limits["available"].abs()))
+    binding = (limits["limit_value"] - limits["used"]
+               <= 1e-6 * (1 + limits["limit_value"].abs()))
     ranked = binding.groupby(limits["region"]).sum().sort_values(ascending=False, kind="stable")
     regions = _region_order(data, list(ranked.index[:MAX_COLUMNS]))
     key = limits.set_index(["resource", "region"])
     used = key["used"].astype(float)
-    avail = key["available"].astype(float)
+    avail = key["limit_value"].astype(float)
     share = (used / avail.where(avail > 0)).unstack("region").reindex(index=rows,
                                                                        columns=regions)
     fig, ax = plt.subplots(figsize=(max(7.0, 0.42 * len(regions) + 3.5),
@@ -514,21 +588,22 @@ def _utilisation_chart(data: ReportData, limits: pd.DataFrame, priced: bool
     caption = ((f"The {len(regions)} regions where most limits bind ({more} more in "
                 "regions.csv). " if more > 0 else "")
                + "Colour: share of each region's limit that the plan uses (blank: none "
-               "available). Outlined: binding (all of it used). Number: the shadow price, "
-               f"what one more unit would save ({data.money} per person for talent, per unit "
-               "of money for funding, per input unit for inputs).")
+               "available). Outlined: binding (all of it used)."
+               + (" Number: the shadow price, what each extra unit available saves, in "
+                  f"{data.money} per unit of the limit (regions.csv, shadow_price_unit)."
+                  if priced else ""))
     return png(fig), caption
 
 
 def _talent_chart(data: ReportData, talent: pd.DataFrame) -> bytes:
-    total = talent.groupby("resource")[["used", "available"]].sum()
+    total = talent.groupby("resource")[["used", "limit_value"]].sum()
     fig, ax = plt.subplots(figsize=(8, 0.5 * len(total) + 1.2))
     y = np.arange(len(total))
-    ax.barh(y, total["available"], color="#e6e6e6", height=0.7, label="available")
+    ax.barh(y, total["limit_value"], color="#e6e6e6", height=0.7, label="available")
     ax.barh(y, total["used"], color="#3b7dd8", height=0.4, label="used")
     ax.set_yticks(y, [resource_label(r)[1] for r in total.index], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("people")
+    ax.set_xlabel(str(data.summary.get("units", {}).get("talent", "people")))
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     ax.spines[["top", "right"]].set_visible(False)
     return png(fig)
@@ -542,40 +617,55 @@ def _describe_limit(data: ReportData, resource: str) -> str:
         return f"{name} {'import cap' if kind == 'imports' else 'input'}"
     if kind == "demand":
         return f"{data.industry_name(name)} demand"
+    if kind == "n1_cover":
+        return f"{data.industry_name(name)} N-1 cover"
+    if kind == "max_share":
+        return f"{data.industry_name(name)} largest share"
     return resource.replace("_", " ")
 
 
 def _price_tables(data: ReportData, reg: pd.DataFrame) -> list[Table]:
+    """Two tables: what one more unit available would save (limits of what may be used),
+    what one more unit required would cost (requirements), each with the limit's source."""
     money = data.money
     out: list[Table] = []
-    saving = reg[reg["shadow_price"].fillna(0) > 1e-9].sort_values("shadow_price",
-                                                                     ascending=False)
+    most = reg["sense"].eq(AT_MOST)
+    saving = reg[most & (reg["shadow_price"].fillna(0) > 1e-9)].sort_values(
+        "shadow_price", ascending=False)
     rows = []
     for r in saving.head(25).itertuples(index=False):
         where = "nationally" if r.region == "(national)" else f"in {data.region_name(r.region)}"
-        rows.append([f"One more unit of {_describe_limit(data, r.resource)} {where}",
-                     fmt(r.shadow_price), str(r.unit), fmt(r.used), fmt(r.available)])
+        rows.append([f"{_describe_limit(data, r.resource)} {where}", fmt(r.shadow_price),
+                     str(r.unit), fmt(r.used), fmt(r.limit_value),
+                     str(getattr(r, "source", "") or "")])
     if rows:
-        out.append(Table(f"What one more unit would save ({money} per unit)",
-                         ["limit", "would save", "unit", "used", "available"], rows,
-                         f"The {min(25, len(saving))} binding limits with the highest shadow "
-                         f"prices of {len(saving)} (all of them: regions.csv, column "
-                         "shadow_price).", numeric=[False, True, False, True, True]))
+        out.append(Table(f"What each extra unit available would save ({money} per unit)",
+                         ["limit", "would save", "unit", "used", "available", "source"], rows,
+                         f"The {min(25, len(saving))} limits with the highest shadow prices of "
+                         f"{len(saving)} that hold the plan back (all of them: regions.csv, "
+                         "columns shadow_price and shadow_price_meaning).",
+                         numeric=[False, True, False, True, True, False]))
     else:
-        out.append(Table("What one more unit would save", ["limit"], [[
+        out.append(Table("What each extra unit available would save", ["limit"], [[
             "No talent, funding or input limit is binding: one more unit of any would save "
             "nothing with this hosting pattern."]]))
-    demand = reg[reg["resource"].astype(str).str.startswith("demand:")
-                 & (reg["shadow_price"].fillna(0) < -1e-9)].sort_values("shadow_price")
+    least = reg["sense"].eq(AT_LEAST)
+    cannot = reg["shadow_price_meaning"].fillna("").str.contains("cannot be met")
+    costly = reg[least & ((reg["shadow_price"].fillna(0).abs() > 1e-9) | cannot)]
+    costly = costly.assign(order=costly["shadow_price"].fillna(np.inf)).sort_values(
+        "order", ascending=False)
     rows = [[_describe_limit(data, r.resource) + (
         " (national)" if r.region == "(national)" else f" in {data.region_name(r.region)}"),
-        fmt(-r.shadow_price), str(r.unit)] for r in demand.head(25).itertuples(index=False)]
+        "cannot be met with this hosting" if r.shadow_price != r.shadow_price
+        else fmt(r.shadow_price), str(r.unit), str(getattr(r, "source", "") or "")]
+        for r in costly.head(25).itertuples(index=False)]
     if rows:
-        out.append(Table(f"What one more unit of demand would cost ({money} per unit)",
-                         ["demand", "would cost", "unit"], rows,
-                         "The marginal cost of serving one more unit of final demand with this "
-                         "hosting pattern: capacity, chain coordination and transport.",
-                         numeric=[False, True, False]))
+        out.append(Table(f"What each extra unit required would cost ({money} per unit)",
+                         ["requirement", "would cost", "unit", "source"], rows,
+                         "The cost of one more unit of a requirement with this hosting pattern "
+                         "(final demand: capacity, chain coordination and transport; N-1 "
+                         "cover: capacity elsewhere); negative where it saves, using capacity "
+                         "that counted as overcapacity.", numeric=[False, True, False, False]))
     return out
 
 
@@ -600,6 +690,15 @@ def reproduce(data: ReportData) -> Section:
     s = data.summary
     sec = Section("reproduce", "How to reproduce this result")
     inst = s.get("instance", {})
+    command = s.get("command") or {}
+    if command.get("line"):
+        sec.blocks.append(Table("The command that wrote these results", ["folder", "command"],
+                                [[str(command.get("cwd", "")), str(command["line"])]],
+                                "Run it again in that folder, with the same instance files and "
+                                "software, to get the same plan."))
+    else:
+        sec.blocks.append("These results were written from Python (no command line "
+                          "recorded); the options below are what the solve used.")
     sec.blocks.append(
         f"Instance {inst.get('name', '')} at {inst.get('path', '')}, SHA-256 "
         f"{inst.get('sha256', '')} (over the SHA-256 of every file below). Solve it again with "
@@ -689,15 +788,34 @@ def with_family_sections(sections: list[SectionFn], data: ReportData) -> list[Se
 
 
 def render_html(data: ReportData, sections: list[Section]) -> str:
+    s = data.summary
+    return render_page(
+        f"allocator report: {s.get('instance', {}).get('name', data.results.label)}",
+        s, sections, data.warnings, data.money,
+        html.unescape(str(s.get("instance", {}).get("description", ""))), verdict(data))
+
+
+def render_page(title: str, summary: dict[str, Any], sections: list[Section],
+                warnings: list[str], money: str, description: str = "",
+                status_line: str | None = None) -> str:
+    """The page template with its sections; ``summary`` fills the header and footer
+    (status, objective, gap, software, instance SHA-256), as ``summary.json`` does.
+    ``status_line``: the line under the title (a results folder's :func:`verdict`); default
+    the status with the objective and gap the summary gives."""
+    if status_line is None:
+        status_line = f"Status {summary.get('status')}"
+        if summary.get("objective") is not None:
+            status_line += f", objective {fmt(summary['objective'])} {money}"
+        if summary.get("gap") is not None:
+            status_line += f", gap {summary['gap']:.3%}"
+        status_line += "."
     env = Environment(loader=PackageLoader("allocator.output", "templates"),
                       autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("report.html.j2")
-    s = data.summary
     return template.render(
-        title=f"allocator report: {s.get('instance', {}).get('name', data.results.label)}",
-        summary=s, sections=sections, warnings=data.warnings, money=data.money,
-        description=html.unescape(str(s.get("instance", {}).get("description", ""))),
+        title=title, summary=summary, sections=sections, warnings=warnings, money=money,
+        verdict=status_line, description=description,
         generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         is_figure=lambda b: isinstance(b, Figure), is_table=lambda b: isinstance(b, Table),
         is_kpis=lambda b: isinstance(b, Kpis),
@@ -707,19 +825,20 @@ def render_html(data: ReportData, sections: list[Section]) -> str:
 def write_report(results: str | Path, output: str | Path | None = None, *,
                  against: str | Path | None = None, instance: str | Path | None = None,
                  families: Iterable[Family] = (), force: bool = False,
-                 allow_families: bool = False) -> tuple[Path, list[Path]]:
+                 read: dict[str, Any] | None = None) -> tuple[Path, list[Path]]:
     """Write the report of ``results`` to ``output`` (default ``RESULTS/report.html``) and
     each chart next to it as ``<stem>-<chart>.png``. Returns the report and the PNG paths.
     ``families``: researchers' families whose ``report_parts`` to add (a built-in family's
-    are found by name). A file allocator did not write is not replaced unless ``force``
+    are found by name). ``read``: keyword arguments of ``load_instance`` (families, tables,
+    ``allow_families``) used when the instance is read for names and coordinates. A file
+    allocator did not write is not replaced unless ``force``
     (:mod:`allocator.core.outfolder`); the page and its charts are recorded in the manifest
     of their folder, so a results folder with its report stays allocator's."""
     out = Path(output) if output is not None else Path(results) / "report.html"
     reading = [instance] if instance is not None else []
     check_files([out], force=force, reading=reading)  # before the work; the charts' files
     # are checked with it in write_files, before any file is written
-    data = load_report_data(results, against, instance, families,
-                            allow_families=allow_families)
+    data = load_report_data(results, against, instance, families, read=read)
     sections = build_sections(data)
     files: dict[Path, bytes] = {}
     for sec in sections:

@@ -21,7 +21,14 @@ def render_summary(result: Any) -> str:
     gap = s["gap"]
     gap_text = f", gap {gap:.2%}" if gap is not None else ""
     secs = sum(v for k, v in s["seconds"].items() if k in ("build", "handoff", "start", "solve"))
-    lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s ({s['termination']})")
+    broken = s.get("limits_broken") or 0
+    if broken:  # never "optimal" for a plan that breaks limits
+        lines.append(f"{inst.name}: the plan BREAKS {broken} limit{'s' if broken != 1 else ''}"
+                     f" (shortfalls.csv); the search with the softened limits ended "
+                     f"{s['solve_status']}{gap_text} in {secs:.1f} s ({s['termination']})")
+    else:
+        lines.append(f"{inst.name}: {s['status']}{gap_text} in {secs:.1f} s "
+                     f"({s['termination']})")
     if s["message"]:
         lines.append(s["message"])
     lines += _start_lines(s, money)

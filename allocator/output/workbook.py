@@ -10,19 +10,23 @@ import openpyxl
 import pandas as pd
 
 from allocator.input.workbook import style_sheet, text_stays_text
+from allocator.output.numbers import excel_format
 
 
 # ---------------------------------------------------------------------- results
 def write_results_workbook(tables: dict[str, pd.DataFrame], summary: dict[str, Any],
                            path: str | Path) -> None:
     """Every result table as a sheet of ``path`` (results.xlsx), plus a ``summary`` sheet:
-    the flattened ``summary.json`` (one key per row)."""
+    the flattened ``summary.json`` (one key per row). Number cells get a number format
+    (:func:`allocator.output.numbers.excel_format`): per column in the tables, per cell in
+    the summary."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     ws = wb.create_sheet("summary")
     ws.append(["key", "value"])
     for key, value in _flatten(summary):
         ws.append([key, value])
+        ws.cell(ws.max_row, 2).number_format = excel_format([value])
     text_stays_text(ws)
     style_sheet(ws)
     for name, df in tables.items():
@@ -30,6 +34,12 @@ def write_results_workbook(tables: dict[str, pd.DataFrame], summary: dict[str, A
         ws.append([str(c) for c in df.columns])
         for values in df.itertuples(index=False):
             ws.append([_result_cell(v) for v in values])
+        for j in range(1, len(df.columns) + 1):
+            cells = [row[0] for row in ws.iter_rows(min_row=2, min_col=j, max_col=j)]
+            fmt = excel_format(c.value for c in cells)
+            for c in cells:
+                if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                    c.number_format = fmt
         text_stays_text(ws)
         style_sheet(ws)
     wb.save(path)

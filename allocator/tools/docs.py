@@ -11,7 +11,7 @@ import inspect
 import sys
 from pathlib import Path
 
-from allocator.core.family import Family, Symbol
+from allocator.core.family import Family, Option, Symbol
 from allocator.core.schema import markdown_reference, merged
 from allocator.engine import build, stochastic
 from allocator.engine.build import CORE_SYMBOLS
@@ -76,20 +76,24 @@ def family_markdown(fam: Family, level: int = 2) -> str:
     if fam.limits:
         parts.append("\nLimits that `--soft` can make elastic: "
                      + ", ".join(f"`{c}`" for c in fam.limits) + ".\n")
+    # each table one block of lines: a blank line between rows ends a Markdown table
     if fam.terms:
-        parts.append("\nObjective terms (weight in `[objective]` of instance.toml):\n\n"
-                     "| term | unit | default weight | meaning |\n|---|---|---|---|")
-        for t in fam.terms:
-            parts.append(f"\n| `{t.name}` | {t.unit} | {t.default_weight:g} | {t.doc} |")
-        parts.append("\n")
+        parts.append("\n".join(
+            ["\nObjective terms (weight in `[objective]` of instance.toml):\n",
+             "| term | unit | default weight | meaning |", "|---|---|---|---|"]
+            + [f"| `{t.name}` | {t.unit} | {t.default_weight:g} | {t.doc} |"
+               for t in fam.terms]) + "\n")
     if fam.options:
-        parts.append(f"\nOptions (`[{fam.name}]` in instance.toml):\n\n"
-                     "| option | type | default | unit | meaning |\n|---|---|---|---|---|")
-        for o in fam.options:
-            parts.append(f"\n| `{o.name}` | {o.type.__name__} | {o.default} | {o.unit} | "
-                         f"{o.doc} |")
-        parts.append("\n")
+        parts.append(f"\nOptions (`[{fam.name}]` in instance.toml):\n\n" + option_table(
+            fam.options, "option"))
     return "\n".join(parts)
+
+
+def option_table(options: tuple[Option, ...], first: str) -> str:
+    """Options (or settings) as one Markdown table."""
+    return "\n".join([f"| {first} | type | default | unit | meaning |", "|---|---|---|---|---|"]
+                     + [f"| `{o.name}` | {o.type.__name__} | {o.default} | {o.unit} | "
+                        f"{o.doc} |" for o in options]) + "\n"
 
 
 def formulation_markdown() -> str:
@@ -112,11 +116,7 @@ def scenarios_markdown() -> str:
              + ", ".join(f"`{n}`" for n in stage2) + ".\n",
              symbol_table(stochastic.SCENARIO_SYMBOLS),
              "\nSettings (`[scenarios]` in instance.toml):\n\n"
-             "| setting | type | default | unit | meaning |\n|---|---|---|---|---|"]
-    for o in ENGINE_SECTIONS["scenarios"]:
-        parts.append(f"\n| `{o.name}` | {o.type.__name__} | {o.default} | {o.unit} | "
-                     f"{o.doc} |")
-    parts.append("\n")
+             + option_table(ENGINE_SECTIONS["scenarios"], "setting")]
     return "\n".join(parts)
 
 

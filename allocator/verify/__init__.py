@@ -21,10 +21,12 @@ disagreement with the other.
 
 Tolerances: a constraint row is violated when it is off by more than
 ``FEASIBILITY_TOLERANCE * (1 + max(|lhs|, |rhs|))`` (HiGHS accepts rows off by up to 1e-6
-in its own scaled terms, and the tables are written to 1e-9); the objective agrees when the
-recomputed and the written values differ by at most ``OBJECTIVE_TOLERANCE`` relative (the
-same 1e-6: far below any difference a planner would act on, far above the rounding of the
-written numbers).
+in its own scaled terms); the objective and each term agree when the recomputed and the
+written values differ by at most ``OBJECTIVE_TOLERANCE`` relative (the same 1e-6: far below
+any difference a planner would act on) plus, for a term, half a written step
+(``WRITTEN_TOLERANCE``, the tables are written to 6 decimals) per number of the plan read:
+a term near zero recomputed from rounded capacities has no relative tolerance to absorb the
+rounding.
 
 This module (and everything it imports) must not import Pyomo or HiGHS; a test checks it.
 """
@@ -40,8 +42,10 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.errors import InputError
+from allocator.core.tables import WRITTEN_TOLERANCE
 from allocator.core.trust import not_allowed, same_file
 from allocator.input.families import FamilyLoadError, load_family_file
+from allocator.input.set_values import apply_set, set_text
 from allocator.verify import rules, scenarios
 from allocator.verify.check import (
     ENGINE,
@@ -57,6 +61,7 @@ from allocator.verify.data import (
     InstanceData,
     ReadError,
     ResultsData,
+    apply_overrides,
     read_instance,
     read_results,
 )
@@ -96,7 +101,16 @@ def verify(instance: str | Path, results: str | Path,
     data = read_instance(instance, columns, tables, allow_families=allow_families,
                          family_files=family_files)
     report.instance = data.path
+    given = summary.get("options", {}).get("set") or {}
+    if given:  # the settings the solve was given for its run (--set), over instance.toml
+        try:
+            data.settings = apply_set(data.settings, given)
+        except ValueError as exc:
+            report.problems.append(f"summary.json options.set: {exc}")
+        report.notes.append("checked with the settings the run changed on its command line: "
+                            + " ".join(f"--set {set_text(k, v)}" for k, v in given.items()))
     load_named_tables(data, summary)  # tables read from other files (--table NAME=PATH)
+    report.notes.extend(apply_overrides(data, summary))  # a sweep case's what-if
     stochastic = summary.get("stochastic")
     second = set((stochastic or {}).get("second_stage", []))
     _compare_files(data, summary, report)
@@ -136,6 +150,8 @@ def verify(instance: str | Path, results: str | Path,
         scenarios.check(run, [f for f in active if f["name"] in second],
                         lambda name: _options(name, summary, toml, report, known.get(name)),
                         {name: fam.rules for name, fam in known.items()})
+    if summary.get("term_bounds"):
+        rules.term_bounds(Check(run, ENGINE, {}), summary["term_bounds"])
     _shortfalls(run)
     _objective(run, active, toml, known)
     report.rows = run.rows
@@ -301,6 +317,11 @@ def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any],
     summary.json. The shortfall term is what the softened rows need (sum of their excess)."""
     report, summary = run.report, run.results.summary
     written = run.results.table("objective", ["term", "family", "weight", "value"])
+    # the plan is read as written, each number rounded to WRITTEN_DECIMALS: a term recomputed
+    # from n rounded numbers may differ by up to n half-steps (a term near zero, such as the
+    # overcapacity of capacities that just meet demand, has no relative tolerance to absorb it)
+    read = sum(len(run.results.table(name)) for name in ("allocation", "flows"))
+    rounding = 0.5 * WRITTEN_TOLERANCE * read
     if summary.get("soft"):
         run.terms["shortfall"] = (ENGINE, float(sum(run.matched.values())))
     given = toml.get("objective", {}) if isinstance(toml.get("objective"), dict) else {}
@@ -319,7 +340,7 @@ def _objective(run: Run, active: list[dict[str, Any]], toml: dict[str, Any],
                                    f"solve used {recorded_weights[term]:g}")
         family, recomputed = run.terms.get(term, ("", np.nan))
         agrees = bool(np.isfinite(recomputed) and np.isfinite(value) and abs(
-            recomputed - value) <= OBJECTIVE_TOLERANCE * max(1.0, abs(value)))
+            recomputed - value) <= OBJECTIVE_TOLERANCE * max(1.0, abs(value)) + rounding)
         if not np.isfinite(recomputed):
             complete = False
             owner = w_row["family"].iloc[0] if len(w_row) else "?"

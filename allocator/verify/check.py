@@ -190,6 +190,12 @@ class Check:
         """The recomputed value (before weighting) of the objective term ``name``."""
         self._run.terms[name] = (self.family, float(value))
 
+    def recomputed(self, name: str) -> float | None:
+        """The value of the objective term ``name`` as a rule recomputed it (before
+        weighting); None when no rule did."""
+        found = self._run.terms.get(name)
+        return None if found is None else found[1]
+
     def violation(self, constraint: str, index: Any, amount: float, detail: str,
                   unit: str = "") -> None:
         """A violation found by a rule that is not a plain row (e.g. a flow on an arc the

@@ -29,6 +29,7 @@ import pandas as pd
 
 from allocator.core.schema import TABLES, TableSpec
 from allocator.input.convert import workbook_to_folder
+from allocator.input.overrides import Overrides
 from allocator.input.settings import ENGINE_SECTIONS
 
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -298,6 +299,24 @@ def read_instance(path: str | Path, columns: dict[str, dict[str, str]] | None = 
         if required not in found:
             raise ReadError(f"{folder}: {required}.csv is missing")
     return InstanceData(folder.resolve(), settings, found, files, hashes, columns)
+
+
+def apply_overrides(data: InstanceData, summary: dict[str, Any]) -> list[str]:
+    """Apply the changes the solve made in memory as it read the instance (``summary.json``
+    ``instance.overrides``: a sweep case, :mod:`allocator.input.overrides`) to the checker's
+    own reading: settings, and column changes (a table read from another file is already
+    read from it: :func:`allocator.verify.scenarios.load_named_tables`). Returns notes on
+    changes that no longer match a row (the instance changed since)."""
+    recorded = summary.get("instance", {}).get("overrides")
+    if not recorded:
+        return []
+    overrides = Overrides.from_dict(recorded)
+    overrides.apply_settings(data.settings)
+    problems, _ = overrides.apply_tables(data.tables, lambda t: data.files.get(t, f"{t}.csv"))
+    for name, attr in vars(InstanceData).items():  # derived data, from the changed tables
+        if isinstance(attr, cached_property):
+            data.__dict__.pop(name, None)
+    return [str(p) for p in problems]
 
 
 def read_workbook(book: Path, columns: dict[str, dict[str, str]] | None = None,

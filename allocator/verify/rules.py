@@ -47,3 +47,17 @@ def engine(c: Check) -> None:
     out = sum_by(flows["amount"], [flows["industry"], flows["from"]])
     out = out[out.index.isin(plan.index)]
     c.at_most("site_output_within_capacity", out, q.reindex(out.index), "capacity")
+
+
+def term_bounds(c: Check, bounds: dict[str, float]) -> None:
+    """$\\mathrm{term}_t \\le \\varepsilon_t$ for every bounded term (``summary.json``
+    ``term_bounds``: a frontier point, a sweep case's ``bound``), on the term as the
+    families' rules recomputed it (before weighting). A bounded term that no rule
+    recomputed is a violation: the bound could not be checked."""
+    for term, limit in bounds.items():
+        recomputed = c.recomputed(term)
+        if recomputed is None:
+            c.violation(f"objective_term_bounds[{term}]", term, float("nan"),
+                        "the term has a bound but no rule recomputed it")
+            continue
+        c.at_most(f"objective_term_bounds[{term}]", recomputed, float(limit))

@@ -30,7 +30,9 @@ $$
 $$
 
 Neither removes a plan; both are knapsack rows on the binaries alone, from which HiGHS
-derives cover cuts that the mixed rows above do not give it.
+derives cover cuts that the mixed rows above do not give it. Where the rounded ratio exceeds
+the $n_i$ candidate sites of $i$, the row asks for $n_i + 1$ hosts instead: no plan, as with
+the ratio itself, without rounding a number too large to round.
 
 The site maximum $\overline{Q}_{ir}$ is ``sites.csv max_capacity``, else the industry's
 ``capacity_max``, else its national requirement $G_i$ (final demand plus the requirement of
@@ -88,7 +90,10 @@ def build(b: pyo.Block, ctx: Context) -> None:
     def fewest(_: pyo.Block, i: str) -> Any:
         largest = max(cap_max[i, r] for r in regions_of[i])
         # a hair below the ratio, so that rounding noise never asks for one host too many
-        least = math.ceil(float(req[i]) / largest - 1e-6) if largest > 0 else 0
+        ratio = float(req[i]) / largest - 1e-6 if largest > 0 else 0.0
+        n = len(regions_of[i])
+        # more hosts than candidate sites (a ratio of 1e301 cannot even be rounded): n + 1
+        least = n + 1 if ratio > n else math.ceil(ratio)
         return pyo.quicksum(x[i, r] for r in regions_of[i]) >= least
 
     b.capacity_fewest_hosts = pyo.Constraint(covered, rule=fewest)
@@ -109,9 +114,14 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "used": [pyo.value(ctx.capacity_surplus[i]) + float(demand[i]) for i in ids],
         "available": [float(demand[i]) for i in ids],
         "unit": [inst.capacity_unit(i) for i in ids],
-        # where markets.csv locates the demand, the national demand is their sum: the
-        # markets family's rows carry the price (this row and theirs move together)
-        "constraint": ["" if i in located else con[i].name for i in ids],
+        "constraint": [con[i].name for i in ids],
+        "sense": "at least",
+        # one more unit of demand moves the row defining the surplus (its right-hand side
+        # is D_i); where markets.csv locates the demand, the national demand is their sum:
+        # the markets family's rows carry the price (each market moves it too)
+        "price_rows": ["" if i in located else ctx.surplus_definition[i].name for i in ids],
+        "note": ["priced on each market's row (markets.csv): one more unit of demand is "
+                 "in one market" if i in located else "" for i in ids],
     })}
 def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> LimitSource:
     """capacity_covers_requirement[i] is industry i's demand: its industries.csv row, or its

@@ -119,11 +119,11 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     flows = flow_table("markets", "transport", arcs, "industry", amount)
     # each market's demand as a limit (a floor: used = delivered, available = demand), so
     # that its shadow price (what one more unit of demand costs) has a row in regions.csv; a
-    # market's demand is also part of the industry's national demand, the right-hand side of
-    # capacity_covers_requirement: one more unit moves both rows
+    # market's demand is also part of the industry's national demand D_i, the right-hand
+    # side of the row defining the surplus: one more unit moves both rows
     con = b.markets_demand_met
     keys = list(con)
-    national = ctx.model.family["capacity"].capacity_covers_requirement
+    national = ctx.surplus_definition
     delivered = arcs.assign(amount=amount).groupby(["industry", "to"])["amount"].sum()
     rows = pd.DataFrame({
         "family": "markets", "region": [m for _, m in keys],
@@ -131,7 +131,9 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "used": [float(delivered.get((i, m), 0.0)) for i, m in keys],
         "available": [float(con[k].lower) for k in keys],
         "unit": [ctx.instance.capacity_unit(i) for i, _ in keys],
-        "constraint": [f"{con[k].name} + {national[k[0]].name}" for k in keys],
+        "constraint": [con[k].name for k in keys],
+        "price_rows": [f"{con[k].name} + {national[k[0]].name}" for k in keys],
+        "sense": "at least",
     })
     return {"flows": flows, "resources": rows}
 

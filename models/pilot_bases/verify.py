@@ -68,7 +68,7 @@ def rules(c: Check) -> None:
         index = expected.index.union(got.index)
         got, expected = got.reindex(index, fill_value=0.0), expected.reindex(index,
                                                                              fill_value=0.0)
-        unit = "people" if resource == "talent" else data.money
+        unit = str(data.setting("units", "talent")) if resource == "talent" else data.money
         c.at_most(f"uses {resource}", got, expected, unit)
         c.at_least(f"uses {resource}", got, expected, unit)
     c.term("pilot_bases", float((needed["fixed_cost"].astype(float) * opened).sum()))

@@ -74,7 +74,8 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
             bound = con[r].upper if kind == "max_industries" else con[r].lower
             rows.append({"family": "policy", "region": r, "resource": kind,
                          "used": pyo.value(con[r].body), "available": pyo.value(bound),
-                         "unit": "industries", "constraint": con[r].name})
+                         "unit": "industries", "constraint": con[r].name,
+                         "sense": "at most" if kind == "max_industries" else "at least"})
     return {"resources": pd.DataFrame(rows)}
 
 

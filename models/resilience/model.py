@@ -132,23 +132,25 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     for i in con:
         rows.append({"region": "(national)", "resource": f"min_hosts:{i}",
                      "used": pyo.value(con[i].body), "available": float(con[i].lower),
-                     "unit": "regions", "constraint": con[i].name})
+                     "unit": "regions", "constraint": con[i].name, "sense": "at least"})
     x, q, total, surplus = ctx.hosts, ctx.capacity, ctx.capacity_total, ctx.capacity_surplus
     par = parameters(inst.industry)
     for (i, r), row in b.resilience_max_share.items():
         if round(pyo.value(x[i, r])) == 1:
             rows.append({"region": r, "resource": f"max_share:{i}", "used": pyo.value(q[i, r]),
                          "available": float(par.at[i, "max_share"]) * pyo.value(total[i]),
-                         "unit": inst.capacity_unit(i), "constraint": row.name})
+                         "unit": inst.capacity_unit(i), "constraint": row.name,
+                         "sense": "at most"})
     for (i, r), row in b.resilience_n1_cover.items():
         if round(pyo.value(x[i, r])) == 1:
             need = pyo.value(total[i]) - pyo.value(surplus[i])
             rows.append({"region": r, "resource": f"n1_cover:{i}",
                          "used": pyo.value(total[i]) - pyo.value(q[i, r]),
                          "available": float(par.at[i, "n1_cover"]) * need,
-                         "unit": inst.capacity_unit(i), "constraint": row.name})
+                         "unit": inst.capacity_unit(i), "constraint": row.name,
+                         "sense": "at least"})
     df = pd.DataFrame(rows, columns=["region", "resource", "used", "available", "unit",
-                                     "constraint"])
+                                     "constraint", "sense"])
     return {"resources": df.assign(family="resilience")}
 
 

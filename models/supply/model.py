@@ -75,6 +75,12 @@ def _inputs_of(inst: Instance) -> pd.DataFrame:
     return df
 
 
+def unit_of(inputs: pd.DataFrame, k: str) -> str:
+    """The unit input ``k`` is counted in: its inputs.csv ``unit``, else "input units"."""
+    unit = inputs.at[k, "unit"] if "unit" in inputs.columns else None
+    return unit if isinstance(unit, str) and unit.strip() else "input units"
+
+
 def site_bounds(inst: Instance, options: dict[str, Any], sites: pd.DataFrame) -> pd.DataFrame:
     """Most capacity a site can reach with all the supply it can draw on plus every import
     allowed: (sum_r U_rk + C_k) / nu_ik for a tradable input, (U_rk + C_k) / nu_ik for a
@@ -178,19 +184,28 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
     rows = []
     for (r, k), used in df.groupby(["region", "input"], sort=False)["used"].sum().items():
         trade = bool(inputs.at[k, "tradable"])
-        imp = 0.0 if trade else pyo.value(b.imports_regional[k, r])
+        if trade:  # no regional limit: the national supply and imports cover every region
+            rows.append({"family": "supply", "region": r, "resource": f"input:{k}",
+                         "used": used, "available": float("nan"), "unit": unit_of(inputs, k),
+                         "constraint": "", "sense": "",
+                         "note": f"tradable: no regional limit, drawn from the national "
+                                 f"supply and imports (row (national) input:{k}); supply "
+                                 f"in this region {domestic.get((r, k), 0.0):g}"})
+            continue
+        imp = pyo.value(b.imports_regional[k, r])
         rows.append({"family": "supply", "region": r, "resource": f"input:{k}", "used": used,
                      "available": domestic.get((r, k), 0.0) + (imp or 0.0),
-                     "unit": "input units",
-                     "constraint": "" if trade
-                     else b.supply_covers_need_regional[k, r].name})
+                     "unit": unit_of(inputs, k),
+                     "constraint": b.supply_covers_need_regional[k, r].name,
+                     "note": f"supply {domestic.get((r, k), 0.0):g} plus {imp or 0.0:g} "
+                             "imported to the region"})
     for k in b.imports:
         used = float(df.loc[df["input"] == k, "used"].sum())
         rows.append({"family": "supply", "region": "(national)", "resource": f"input:{k}",
                      "used": used,
                      "available": float(sup.loc[sup["input"] == k, "supply"].sum())
                      + (pyo.value(b.imports[k]) or 0.0),
-                     "unit": "input units",
+                     "unit": unit_of(inputs, k),
                      "constraint": b.supply_covers_need_national[k].name})
     for k in inputs.index:
         imp = [pyo.value(v) or 0.0 for key, v in b.imports_regional.items() if key[0] == k]
@@ -204,7 +219,7 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
             rows.append({"family": "supply", "region": "(national)",
                          "resource": f"imports:{k}", "used": sum(imp),
                          "available": float("inf") if pd.isna(cap) else float(cap),
-                         "unit": "input units", "constraint": limit})
+                         "unit": unit_of(inputs, k), "constraint": limit})
     return {"resources": pd.DataFrame(rows)}
 
 
@@ -223,22 +238,23 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
         extra = "" if pd.isna(cap) else f", imports up to {float(cap):g} on top"
         return LimitSource(inst.file_of("input_supply"), rows, "supply",
                            f"{name}, national supply{extra}",
-                           float(sup.loc[sup["input"] == k, "supply"].sum()), "input units",
+                           float(sup.loc[sup["input"] == k, "supply"].sum()), unit_of(inputs, k),
                            "" if rows else "no supply row: domestic supply 0")
     if constraint == "supply_covers_need_regional":
         r = index[1]
         rows = rows_where(sup, region=r, input=k)
         return LimitSource(inst.file_of("input_supply"), rows, "supply", f"{name} in {r}",
                            float(sup.loc[rows_where(sup, region=r, input=k), "supply"].sum())
-                           if rows else 0.0, "input units",
+                           if rows else 0.0, unit_of(inputs, k),
                            "" if rows else "no row for this region: supply 0")
-    if constraint == "supply_imports_within_cap":
+    if constraint in ("supply_imports_within_cap", "imports"):  # a row, or the bound of imports[k]
         return LimitSource(inst.file_of("inputs"), inputs_row, "import_cap",
-                           f"{name}, imports", float(inputs.at[k, "import_cap"]), "input units")
+                           f"{name}, imports", float(inputs.at[k, "import_cap"]),
+                           unit_of(inputs, k))
     share = float(inputs.at[k, "domestic_share_min"])
     return LimitSource(inst.file_of("inputs"), inputs_row, "domestic_share_min",
                        f"{name}, imports beyond what the {share:.0%} domestic-share floor "
-                       "allows", None, "input units")
+                       "allows", None, unit_of(inputs, k))
 
 
 def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
@@ -331,6 +347,9 @@ FAMILY = Family(
     terms=(Term("input_cost", "price of the key inputs used (inputs.csv price; 0 where "
                 "blank)", "money"),),
     columns={"inputs": (
+        ColumnSpec("unit", "str", "the unit the input is counted in (supply, need, import "
+                   "cap), for the results and messages (blank: \"input units\")",
+                   required=False, nullable=True),
         ColumnSpec("price", "float", "supply: price of one unit of the input, paid on every "
                    "unit used (term input_cost; blank: not costed)", unit="money/input unit",
                    required=False, nullable=True, ge=0),

@@ -78,5 +78,5 @@ VERIFY = FamilyRules(
     rules=rules,
     options={},
     weights={"input_cost": 1.0},
-    columns={"inputs": {"price": "float"}},
+    columns={"inputs": {"unit": "str", "price": "float"}},
 )

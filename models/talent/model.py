@@ -113,7 +113,7 @@ def report(b: pyo.Block, ctx: Context) -> dict[str, pd.DataFrame]:
         "resource": [f"talent:{t}" for _, t in used.index],
         "used": used.to_numpy(),
         "available": [available.get(k, 0.0) for k in used.index],
-        "unit": "people",
+        "unit": ctx.instance.talent_unit,
         "constraint": [b.talent_within_supply[r, t].name for r, t in used.index],
     })
     return {"resources": rows}
@@ -125,7 +125,7 @@ def limit_source(b: pyo.Block, ctx: Context, constraint: str, index: Any) -> Lim
     table = ctx.instance.table("talent_supply")
     rows = rows_where(table, region=r, talent_class=t)
     return LimitSource(ctx.instance.file_of("talent_supply"), rows, "supply", f"{r}, {t}",
-                       supply(ctx).get((r, t), 0.0), "people",
+                       supply(ctx).get((r, t), 0.0), ctx.instance.talent_unit,
                        "" if rows else "no row for this region and class: supply 0")
 
 
@@ -150,7 +150,8 @@ def presolve_checks(inst: Instance, options: dict[str, Any], least: pd.Series
         if used_rows and exceeds(total, available):
             rows = rows_where(supply, talent_class=t)
             out.append(CheckFailure("talent", "national_supply", (
-                f"talent class {t}: meeting all demand needs at least {number(total)} people "
+                f"talent class {t}: meeting all demand needs at least {number(total)} "
+                f"{inst.talent_unit} "
                 f"({rows_text(inst.file_of('talent_need'), used_rows)} times each industry's "
                 f"least capacity), but the whole country has {number(available)} "
                 f"({rows_text(inst.file_of('talent_supply'), rows)})")))

@@ -25,7 +25,8 @@ def rules(c: Check) -> None:
         used = others if not len(used) else used.add(others, fill_value=0.0)
     supply = c.data.table("talent_supply").set_index(["region", "talent_class"])["supply"]
     c.at_most("talent_within_supply", used,
-              supply.astype(float).reindex(used.index, fill_value=0.0), "people")
+              supply.astype(float).reindex(used.index, fill_value=0.0),
+              str(c.data.setting("units", "talent")))
 
 
 VERIFY = FamilyRules(

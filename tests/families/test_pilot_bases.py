@@ -60,8 +60,8 @@ def test_two_industries_share_one_base(tiny):
     # Apart: 11 + 11 + 15 + 14 = 51. Both at A: 11 + 21 + 15 = 47. Both at B: 21 + 11 + 14
     # = 46: the optimum, one base serving both.
     r = solve(tiny(regions=REGIONS.format(budget_a=1000), industries=f"""{HEADER}
-                   f,F,10,0,1,1,1,chem,
-                   g,G,10,0,1,1,1,chem,""",
+f,F,10,0,1,1,1,chem,
+g,G,10,0,1,1,1,chem,""",
                    sites="industry,region,unit_capex\nf,A,1\nf,B,2\ng,A,2\ng,B,1\nf,C,9\ng,C,9",
                    pilot_bases="id,region,field,fixed_cost\nbA,A,chem,15\nbB,B,chem,14"),
               ["capacity", "pilot_bases"])
@@ -176,8 +176,8 @@ def test_verify_catches_a_host_without_its_base(tiny, tmp_path):
     from allocator.verify import verify
 
     folder = tiny(regions=REGIONS.format(budget_a=1000), industries=f"""{HEADER}
-                  f,F,10,0,1,1,1,chem,
-                  g,G,10,0,1,1,1,chem,""",
+f,F,10,0,1,1,1,chem,
+g,G,10,0,1,1,1,chem,""",
                   sites="industry,region,unit_capex\nf,A,1\nf,B,2\ng,A,2\ng,B,1",
                   pilot_bases="id,region,field,fixed_cost\nbA,A,chem,15\nbB,B,chem,14")
     r = solve(folder, ["capacity", "pilot_bases"])

@@ -56,7 +56,7 @@ def test_min_hosts(tiny):
     assert capacity(r) == pytest.approx({("f", "A"): 8.0, ("f", "B"): 2.0})
     res = r.tables["regions"].set_index(["region", "resource"])
     assert res.at[("(national)", "min_hosts:f"), "used"] == 2
-    assert res.at[("(national)", "min_hosts:f"), "available"] == 2
+    assert res.at[("(national)", "min_hosts:f"), "limit_value"] == 2
 
 
 def test_max_share_half(tiny):
@@ -85,7 +85,7 @@ def test_n1_cover_builds_redundant_capacity(tiny):
     res = r.tables["regions"].set_index(["region", "resource"])
     # without A, B holds 6 against the 6 asked
     assert res.at[("A", "n1_cover:f"), "used"] == pytest.approx(6.0)
-    assert res.at[("A", "n1_cover:f"), "available"] == pytest.approx(6.0)
+    assert res.at[("A", "n1_cover:f"), "limit_value"] == pytest.approx(6.0)
 
 
 def test_full_n1_cover_doubles_capacity(tiny):

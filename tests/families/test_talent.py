@@ -39,7 +39,7 @@ def test_talent_limit_splits_capacity(tiny):
     assert capacity(r) == pytest.approx({("nev", "A"): 6.0, ("nev", "B"): 4.0})
     regions = r.tables["regions"].set_index(["region", "resource"])
     assert regions.at[("A", "talent:engineers"), "used"] == pytest.approx(6.0)
-    assert regions.at[("A", "talent:engineers"), "available"] == pytest.approx(8.0)
+    assert regions.at[("A", "talent:engineers"), "limit_value"] == pytest.approx(8.0)
 
 
 def test_site_factor_scales_the_need(tiny):
