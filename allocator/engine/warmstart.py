@@ -107,6 +107,7 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
             return None, None, f"{s[0]} in {s[1]} must be {int(lower[j])} (its bound)"
         lower[j] = upper[j] = v
         integrality[j] = 0
+    near_lower, near_upper = lower.copy(), upper.copy()
     for s, q in (capacity or {}).items():
         j = cols.get(id(m.capacity[s]))
         if j is not None:
@@ -116,13 +117,24 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
             if q < lower[j] - slack or q > upper[j] + slack:
                 return None, None, (f"capacity {q:g} of {s[0]} in {s[1]} outside "
                                     f"[{lower[j]:g}, {upper[j]:g}], what its limits allow")
+            near_lower[j] = max(lower[j], q - slack)
+            near_upper[j] = min(upper[j], q + slack)
             lower[j] = upper[j] = min(max(q, lower[j]), upper[j])
-    fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     opts = replace(options, time_limit=min(seconds, options.time_limit or seconds),
                    log_file=None, verbose=False, progress=False)
+    fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     h = make_highs(fixed, opts)
     run_highs(h)
     outcome = read_outcome(h, fixed)
+    if not outcome.has_solution and capacity:
+        # the capacities as written: a chain whose upstream exactly covers its downstream
+        # (39.4927272727 written 39.492727) is short by the rounding; each capacity within
+        # the written precision of the file's value is the same plan
+        fixed = replace(form, col_lower=near_lower, col_upper=near_upper,
+                        integrality=integrality)
+        h = make_highs(fixed, opts)
+        run_highs(h)
+        outcome = read_outcome(h, fixed)
     if not outcome.has_solution:
         return None, None, outcome.status
     x = np.asarray(h.getSolution().col_value, dtype=float)
