@@ -118,15 +118,16 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     from allocator.analysis.pipeline import solve as solve_built
     from allocator.core.outfolder import check_files, check_folder, record_files
     from allocator.engine.build import build_model
-    from allocator.engine.deadline import Deadline
+    from allocator.engine.deadline import Deadline, process_started
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
     from allocator.output.terminal import render_summary
 
-    # --time-limit is the budget of the whole command, from here: load, build, first plan,
-    # search, shadow prices, writing (allocator.engine.deadline)
-    deadline = Deadline(time_limit)
+    # --time-limit is the budget of the whole command, from the start of the process (the
+    # interpreter and the imports count too): load, build, first plan, search, shadow
+    # prices, writing (allocator.engine.deadline)
+    deadline = Deadline(time_limit, started=process_started())
     if output is not None:  # refused before the solve, not after it
         check_folder(output, force=force, reading=[instance])
     if log_file is not None:
