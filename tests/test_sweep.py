@@ -67,7 +67,9 @@ def allocator_cmd(*args: str) -> list[str]:
 
 @pytest.fixture
 def slow(tiny) -> Path:
-    folder = tiny(TOML + '[families]\nextra = ["slow.py"]\n[slow]\nseconds = 2.0\n', **TABLES)
+    # 6 s per case: the third case is still running when the Ctrl-C of the test reaches
+    # the sweep, even on a loaded machine (with 2 s, all three had finished by then)
+    folder = tiny(TOML + '[families]\nextra = ["slow.py"]\n[slow]\nseconds = 6.0\n', **TABLES)
     (folder / "slow.py").write_text(SLOW)
     (folder / "sweep.toml").write_text(textwrap.dedent(SWEEP))
     return folder

@@ -191,8 +191,10 @@ TAMPERS = {
     "reserved fund beyond the region's slow-return investment": (
         _set("funding", {"region": "B"}, {"fund_reserved": 1.0}),
         "funding", "funding_reserved_for_slow_return", "B"),
+    # 100 is more than the whole reserved fund, whatever share of it the plan uses (its
+    # split between the general and the reserved fund is not unique: the optima differ)
     "more reserved fund paid out than reserved": (
-        _set("funding", {"region": "A"}, {"fund_reserved": 1.0}),
+        _set("funding", {"region": "A"}, {"fund_reserved": 100.0}),
         "funding", "funding_reserved_total", "None"),
     "tradable input short": (
         _set("imports", {"input": "lith"}, {"amount": 1.0}),

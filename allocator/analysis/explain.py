@@ -20,7 +20,15 @@ r"""Why there is no plan, in the planner's terms: the smallest set of limits to 
    * stage 2, **least total relative amount** among all sets that small: with
      $\sum_k w_k z_k$ at most the stage-1 optimum, $\min \sum_k s_k / \max(|b_k|, 1)$ where
      $b_k$ is the row's limit, so that people, money and tonnes are compared as shares of
-     their own limit.
+     their own limit;
+   * stage 3, **the least amount of each relaxed limit**: stage 2 minimizes a total, so the
+     amount it gives one row is one way to make room, not the least that row needs. For each
+     row $j$ of the answer (at most :data:`LEAST_ROWS`), with only the rows of the answer
+     relaxable ($z_k$ fixed at 1 for them, 0 for all others), $\min s_j$ (hosting free).
+     When that solve is optimal its dual bound $\underline{s}_j$ is proven: no plan that
+     relaxes only the limits listed relaxes row $j$ by less. The planner reads "at least
+     $\underline{s}_j$, proven" only then; otherwise the row says plainly that its amount
+     is not proven least or not minimized.
 
    Stage 1 starts from the heuristic's hosting (:mod:`allocator.engine.warmstart`) completed by an
    LP for the least slacks, so that HiGHS improves on a small answer rather than searching
@@ -42,13 +50,19 @@ r"""Why there is no plan, in the planner's terms: the smallest set of limits to 
 When relaxing limits cannot make the instance feasible (the conflict lies in rows that are
 not limits, e.g. a must-host site beyond its site maximum), the deletion filter of
 :mod:`allocator.analysis.diagnose` names the conflicting families instead.
+
+Progress: given a stream (``allocator explain`` gives stderr unless ``--quiet``), each stage
+writes one line when it starts (which stage, seconds since ``explain`` began), and a solve
+that runs longer than a second writes HiGHS's progress line under the stage's name
+(:class:`allocator.engine.monitor.SolveMonitor`).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TextIO
 
 import highspy
 import numpy as np
@@ -59,6 +73,7 @@ from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr
 
 from allocator.analysis.checks import CheckFailure, run_checks
 from allocator.analysis.diagnose import conflicting_families
+from allocator.core.presolve import number
 from allocator.engine.build import BuiltModel, build_model
 from allocator.engine.highs import (
     SolverOptions,
@@ -79,6 +94,7 @@ from allocator.engine.limits import (
     row_name,
     source_of,
 )
+from allocator.engine.monitor import SolveMonitor
 from allocator.engine.warmstart import greedy_hosting
 from allocator.input.data import Instance
 from allocator.input.periods import one_snapshot
@@ -91,6 +107,45 @@ BIG_M = 1e7
 AMOUNT_TOLERANCE = 1e-6
 #: most IIS rows and bounds listed
 IIS_SHOWN = 25
+#: most relaxed limits whose least amount stage 3 proves one by one (the largest first)
+LEAST_ROWS = 12
+#: least time limit of one stage-3 solve, in seconds
+LEAST_SECONDS = 2.0
+#: what a proven least amount assumes, said once per row
+PROVEN_WHEN = "with only the limits listed relaxed"
+
+
+class StageClock:
+    """Progress of :func:`explain` on a stream: a line when each stage starts (which stage,
+    seconds since explain began) and a solve's progress line under the stage's name while it
+    runs longer than a second. Silent without a stream."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.started = time.perf_counter()
+        self.stage = ""
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def begin(self, stage: str) -> None:
+        """Stage ``stage`` starts now."""
+        self.stage = stage
+        self._write(f"explain: {stage} (at {self.elapsed():.1f} s)")
+
+    def monitor(self) -> SolveMonitor | None:
+        """A watcher for one HiGHS run of the current stage (None when silent)."""
+        if self.stream is None:
+            return None
+        return SolveMonitor(progress=True, stream=self.stream, label=f"explain: {self.stage}")
+
+    def end(self) -> None:
+        self._write(f"explain: done in {self.elapsed():.1f} s")
+
+    def _write(self, line: str) -> None:
+        if self.stream is not None:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
 
 @dataclass
@@ -125,6 +180,8 @@ class Explanation:
                 share = f" [{row.relative:.0%} of the limit]" if row.relative is not None \
                     and not pd.isna(row.relative) else ""
                 out.append(f"  {row.rank}. {row.message}{share}")
+                if getattr(row, "least_note", ""):
+                    out.append(f"     {row.least_note}")
                 out.append(f"     family {row.family}, {row.constraint}"
                            + (f"[{row.index}]" if row.index else ""))
         out += [f"Note: {n}" for n in self.notes]
@@ -158,16 +215,20 @@ class Explanation:
 
 def explain(inst: Instance, families: list[str] | None = None, *,
             relax: list[str] | None = None, options: SolverOptions | None = None,
-            checks: list[CheckFailure] | None = None, iis: bool = True) -> Explanation:
+            checks: list[CheckFailure] | None = None, iis: bool = True,
+            progress: TextIO | None = None) -> Explanation:
     """Explain why ``inst`` (built with ``families``, default: its active ones) has no plan.
 
     ``relax`` names the families whose limits may be relaxed (default: every built family
     with limits). ``options`` gives the time limit of each stage (default
     :data:`STAGE_SECONDS`), threads and seed. ``checks``: pre-solve failures already found
-    (else they are run here).
+    (else they are run here). ``progress``: a stream for the stages' progress (see
+    :class:`StageClock`), e.g. ``sys.stderr``; default silent.
     """
     one_snapshot(inst.tables, inst.files, "allocator explain")
     t0 = time.perf_counter()
+    clock = StageClock(progress)
+    clock.begin("building the model and its elastic copy")
     opts = (options or SolverOptions()).resolved(inst.settings["solver"])
     opts = replace(opts, time_limit=opts.time_limit or STAGE_SECONDS, log_file=None,
                    verbose=False)
@@ -182,7 +243,7 @@ def explain(inst: Instance, families: list[str] | None = None, *,
         checks = run_checks(inst, hard.families)
     built = build_model(inst, names, soft=relax, soft_penalty=1.0)
     t1 = time.perf_counter()
-    result = _elastic(built, opts, hard)
+    result = _elastic(built, opts, hard, clock)
     t2 = time.perf_counter()
     result.checks = checks
     result.seconds = {"build": t1 - t0, "elastic": t2 - t1}
@@ -190,15 +251,18 @@ def explain(inst: Instance, families: list[str] | None = None, *,
     only_demand = result.status == "explained" and bool(
         result.relaxations["family"].isin(last).all())
     if result.status == "not_explained" or only_demand:
+        clock.begin("the families in conflict (deletion filter)")
         result.families = conflicting_families(inst, names, opts)
         result.headline += "; the families in conflict: " + " + ".join(result.families)
     if iis and result.status != "feasible":
         t3 = time.perf_counter()
+        clock.begin("second view: the IIS of the LP relaxation")
         result.iis, result.iis_note = lp_iis(hard, opts)
         result.seconds["iis"] = time.perf_counter() - t3
     if checks and result.status == "feasible":
         result.notes.append("the pre-solve checks fail, yet the elastic model found no "
                             "limit to relax: please report this instance")
+    clock.end()
     return result
 
 
@@ -238,16 +302,22 @@ def _scales(built: BuiltModel) -> np.ndarray:
     return out
 
 
-def _solve(model: pyo.ConcreteModel, options: SolverOptions, start: bool = False) -> Any:
+def _solve(model: pyo.ConcreteModel, options: SolverOptions, start: bool = False,
+           monitor: SolveMonitor | None = None) -> Any:
     """One stage: HiGHS with a tight integrality tolerance (a binary at 1e-7 must not switch
-    a big slack on); with ``start``, the variables' current values are its MIP start."""
+    a big slack on); with ``start``, the variables' current values are its MIP start;
+    ``monitor`` shows its progress."""
     form = compile_model(model)
     h = make_highs(form, options)
     h.setOptionValue("mip_feasibility_tolerance", 1e-9)
     if start:
         set_mip_start(h, np.array([0.0 if v.value is None else float(v.value)
                                    for v in form.columns]))
+    if monitor is not None:
+        monitor.attach(h)
     run_highs(h)
+    if monitor is not None:
+        monitor.finish()
     outcome = read_outcome(h, form)
     if outcome.has_solution:
         load_solution(form, np.asarray(h.getSolution().col_value, dtype=float), model)
@@ -292,7 +362,8 @@ def _greedy_start(built: BuiltModel, hard: BuiltModel, can: list[int], weight: n
 
 
 def _elastic(built: BuiltModel, options: SolverOptions,
-             hard: BuiltModel | None = None) -> Explanation:
+             hard: BuiltModel | None = None, clock: StageClock | None = None) -> Explanation:
+    clock = clock if clock is not None else StageClock()
     m = built.model
     rows = built.soft_rows
     if not len(rows):
@@ -323,8 +394,9 @@ def _elastic(built: BuiltModel, options: SolverOptions,
     weight = np.where(last, 1.0 + float((~last).sum()), 1.0)
     m.explain_fewest = pyo.Objective(expr=pyo.quicksum(
         float(weight[k]) * m.explain_relaxed[k] for k in can))
+    clock.begin("stage 1 of 3: the fewest limits to relax")
     started = hard is not None and _greedy_start(built, hard, can, weight, scale, options)
-    first = _solve(m, options, start=started)
+    first = _solve(m, options, start=started, monitor=clock.monitor())
     if first.status == "infeasible":
         return Explanation("not_explained", "infeasible, and relaxing every limit of the "
                            "resource families does not help: the conflict lies in rows that "
@@ -347,7 +419,8 @@ def _elastic(built: BuiltModel, options: SolverOptions,
         float(weight[k]) * m.explain_relaxed[k] for k in can) <= fewest + 0.5)
     m.explain_least = pyo.Objective(expr=pyo.quicksum(
         m.shortfall[k] / float(scale[k]) for k in can))
-    second = _solve(m, options)
+    clock.begin("stage 2 of 3: the least total amount")
+    second = _solve(m, options, monitor=clock.monitor())
     if second.has_solution:
         amount = np.array([float(pyo.value(m.shortfall[k]) or 0.0) for k in range(len(rows))])
         if second.status != "optimal":
@@ -360,15 +433,84 @@ def _elastic(built: BuiltModel, options: SolverOptions,
     amount = np.round(amount, 9) + 0.0
     keep = amount > AMOUNT_TOLERANCE * scale
     table = describe(built, rows[keep], list(amount[keep]))
-    table["_rel"] = amount[keep] / scale[keep]
+    # ranked by the share of the limit the planner reads ("[20% of the limit]"); the
+    # scale of stage 2 only where the limit is not known (a row whose limit sits in its
+    # body, such as a requirement built from markets, has scale 1 there)
+    table["_rel"] = table["relative"].astype(float).fillna(
+        pd.Series(amount[keep] / scale[keep], index=table.index))
+    table["_k"] = np.flatnonzero(keep)
     table = table.sort_values(["_rel", "amount"], ascending=False, kind="stable").drop(
         columns="_rel").reset_index(drop=True)
+    least = _least_each(m, list(table["_k"]), can, options, clock)
+    table["least"] = [least[k][0] for k in table["_k"]]
+    table["least_note"] = [_least_words(least[k], unit)
+                           for k, unit in zip(table["_k"], table["unit"], strict=True)]
+    table = table.drop(columns="_k")
     table.insert(0, "rank", range(1, len(table) + 1))
     fams = sorted(set(table["family"]), key=list(dict.fromkeys(rows["family"])).index)
     n = len(table)
     headline = (f"infeasible: relaxing {n} limit{'s' if n != 1 else ''} "
                 f"({', '.join(fams)}) makes a plan possible")
     return Explanation("explained", headline, relaxations=table, proven=proven, notes=notes)
+
+
+def _least_each(m: pyo.ConcreteModel, listed: list[int], can: list[int],
+                options: SolverOptions, clock: StageClock
+                ) -> dict[int, tuple[float | None, str]]:
+    """Stage 3: for each row ``k`` of ``listed`` (the answer, largest first; at most
+    :data:`LEAST_ROWS` of them), $\\min s_k$ with only the listed rows relaxable. Returns
+    ``k -> (least, how)``: ``how`` is ``proven`` (the solve was optimal; ``least`` its dual
+    bound, no plan relaxing only the listed rows relaxes row ``k`` by less), ``not_proven``
+    (it stopped first) or ``not_minimized`` (beyond :data:`LEAST_ROWS`)."""
+    out: dict[int, tuple[float | None, str]] = {k: (None, "not_minimized") for k in listed}
+    shown = listed[:LEAST_ROWS]
+    if not shown:
+        return out
+    chosen = set(listed)
+    values = {k: m.explain_relaxed[k].value for k in can}
+    m.explain_least.deactivate()
+    m.explain_count_within.deactivate()
+    for k in can:
+        m.explain_relaxed[k].fix(1 if k in chosen else 0)
+    seconds = max((options.time_limit or STAGE_SECONDS) / len(shown), LEAST_SECONDS)
+    # gap 0: "optimal" then means the dual bound meets the answer; the bound is what is said
+    each = replace(options, time_limit=seconds, mip_gap=0.0)
+    try:
+        for n, k in enumerate(shown, 1):
+            clock.begin(f"stage 3 of 3: the least amount of relaxed limit {n} of {len(shown)}")
+            m.explain_each = pyo.Objective(expr=m.shortfall[k])
+            try:
+                outcome = _solve(m, each, monitor=clock.monitor())
+            except InfeasibleConstraintException:  # cannot happen for a feasible answer
+                outcome = None
+            finally:
+                m.del_component(m.explain_each)
+            if outcome is not None and outcome.status == "optimal":
+                bound = outcome.bound if outcome.bound is not None else outcome.objective
+                out[k] = (max(float(bound), 0.0), "proven")
+            else:
+                out[k] = (None, "not_proven")
+    finally:
+        for k in can:
+            m.explain_relaxed[k].unfix()
+            m.explain_relaxed[k].set_value(values[k])
+        m.explain_count_within.activate()
+        m.explain_least.activate()
+    return out
+
+
+def _least_words(least: tuple[float | None, str], unit: str) -> str:
+    """What the planner reads about a relaxed limit's least amount (stage 3)."""
+    value, how = least
+    if how == "proven" and value is not None:
+        # rounded down to the digits shown: "at least" stays true of the proven bound
+        shown = math.floor(value * 100 + 1e-6) / 100 if value >= 1 else value
+        return f"at least {number(shown)}{' ' + unit if unit else ''}, proven ({PROVEN_WHEN})"
+    if how == "not_proven":
+        return ("not proven least: the search for this limit's least amount stopped at the "
+                "time limit; the amount above is one that works")
+    return (f"not minimized on its own (only the largest {LEAST_ROWS} relaxed limits are); "
+            "the amount above is one that works")
 
 
 # ---------------------------------------------------------------------- the IIS view

@@ -7,6 +7,7 @@ the explanation when there is no plan, shadow prices when there is one.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from allocator.engine.highs import (
     SolverOptions,
     compile_model,
     infeasible_before_solving,
+    out_of_time,
     presolve_infeasible,
     solve_model,
 )
@@ -75,7 +77,8 @@ def solve(built: BuiltModel, options: SolverOptions | None = None, *,
         explain_options = resolved if not deadline.limited else replace(
             resolved, time_limit=max(deadline.remaining() / 2, 1.0))
         explanation = explain(built.instance, names, options=explain_options,
-                              checks=failures)
+                              checks=failures,
+                              progress=sys.stderr if resolved.progress else None)
         outcome.message = explanation.headline
     result = collect(built, outcome, resolved, explanation)
     if shadow_prices:
@@ -92,6 +95,9 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
     the search need (:func:`allocator.engine.deadline.after_search_seconds`)."""
     deadline = deadline if deadline is not None else Deadline(options.time_limit)
     t0 = time.perf_counter()
+    if deadline.expired():  # loading and building used the whole budget: HiGHS never starts
+        return out_of_time(f"the {deadline.seconds:g} s time limit was used up by loading "
+                           f"and building the model ({deadline.elapsed():.1f} s)")
     try:
         form = compile_model(built.model)
     except InfeasibleConstraintException as exc:
@@ -115,8 +121,18 @@ def _solve_warm(built: BuiltModel, options: SolverOptions, deadline: Deadline | 
         first["source"] = "highs"
         if report.get("accepted_by_highs"):  # HiGHS's first incumbent is the start itself
             first["source"] = report["given"]
-            first["highs_objective"] = first["objective"]  # reported in presolved space
+            # HiGHS reports the start's value in its presolved model; the start's own cost
+            # is what the plan costs (they agree unless presolve mis-values the start,
+            # see allocator.engine.highs.set_mip_start)
+            first["highs_objective"] = first["objective"]
             first["objective"] = report["objective"]
+            # the heuristic had a plan before it improved it: that is when the first came
+            made = report.get(report["given"] or "", {}) or {}
+            if "plan_at" in made:
+                first["seconds_from_compile"] = made["plan_at"] - t0
+                first["objective"] = made.get("improved", {}).get("from", first["objective"])
+    for made in (report.get("heuristic") or {}, report.get("plan") or {}):
+        made.pop("plan_at", None)  # a clock reading, meaningless in summary.json
     outcome.start = report
     return outcome
 

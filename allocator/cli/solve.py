@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -117,15 +118,16 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
     from allocator.analysis.pipeline import solve as solve_built
     from allocator.core.outfolder import check_files, check_folder, record_files
     from allocator.engine.build import build_model
-    from allocator.engine.deadline import Deadline
+    from allocator.engine.deadline import Deadline, process_started
     from allocator.engine.highs import SolverOptions
     from allocator.input.data import load_instance
     from allocator.output.folder import write_results
     from allocator.output.terminal import render_summary
 
-    # --time-limit is the budget of the whole command, from here: load, build, first plan,
-    # search, shadow prices, writing (allocator.engine.deadline)
-    deadline = Deadline(time_limit)
+    # --time-limit is the budget of the whole command, from the start of the process (the
+    # interpreter and the imports count too): load, build, first plan, search, shadow
+    # prices, writing (allocator.engine.deadline)
+    deadline = Deadline(time_limit, started=process_started())
     if output is not None:  # refused before the solve, not after it
         check_folder(output, force=force, reading=[instance])
     if log_file is not None:
@@ -178,16 +180,21 @@ def solve(instance: Path, output: Path | None, time_limit: float | None, gap: fl
               help="HiGHS random seed. Default: the instance's [solver] seed, else 0.")
 @click.option("--no-iis", is_flag=True, default=False,
               help="Skip the second view (the IIS of the LP relaxation). Default: shown.")
+@click.option("--quiet", is_flag=True, default=False,
+              help="No progress on stderr (each stage as it starts, with the time elapsed, "
+                   "and a solve's progress line after a second). Default: shown.")
 @instance_options
 @guard
 def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
-            threads: int | None, seed: int | None, no_iis: bool, without: tuple[str, ...],
+            threads: int | None, seed: int | None, no_iis: bool, quiet: bool,
+            without: tuple[str, ...],
             family_files: tuple[Path, ...], allow_families: bool, tables: dict[str, str],
             overrides: dict[str, Any]) -> int:
     """Explain why INSTANCE has no plan, in the planner's terms: the pre-solve checks that
     fail, then the smallest set of limits to relax (fewest limits, demand last, then least
-    amount), each named by its input file row, with its unit; then HiGHS's IIS of the LP
-    relaxation as a second view.
+    amount), each named by its input file row, with its unit, and the least amount of each
+    that is proven ("at least X, proven") or a plain note that it is not; then HiGHS's IIS
+    of the LP relaxation as a second view. Progress goes to stderr (--quiet: none).
 
     Exit 0 when the instance is feasible (nothing to explain), 4 when it is infeasible, 3
     when no relaxation was found within the time limit, 2 bad input.
@@ -206,7 +213,7 @@ def explain(instance: Path, relax: tuple[str, ...], time_limit: float | None,
             raise click.BadParameter(f"family '{name}' has no limits to relax here; families "
                                      f"with limits: {', '.join(known)}", param_hint="--relax")
     result = explain_instance(inst, relax=names(relax) or None, options=options,
-                              iis=not no_iis)
+                              iis=not no_iis, progress=None if quiet else sys.stderr)
     click.echo(f"{inst.name}: " + "\n".join(result.lines()))
     return {"feasible": 0, "unknown": EXIT_TIME_LIMIT}.get(result.status, EXIT_INFEASIBLE)
 

@@ -15,12 +15,15 @@ budget, HiGHS is not started and the results say so.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 #: share of the time left that the first-plan heuristic may use before HiGHS starts: most
 #: of it, because a run stopped early without a plan has nothing to show, and HiGHS's own
-#: search then starts from the plan (the heuristic stops by itself well before on long runs)
-HEURISTIC_SHARE = 0.6
+#: search then starts from the plan (the heuristic stops by itself well before on long runs).
+#: At 337 x 40 the heuristic's LP relaxation alone took 18-25 s under a load of 6 on 2 cores
+#: and HiGHS's own search found no plan in 60 s: 0.6 left the LP unfinished in a 60 s run.
+HEURISTIC_SHARE = 0.8
 #: seconds kept in hand, whatever the size, for ending the command (exit, flushing)
 MARGIN = 0.05
 
@@ -37,12 +40,42 @@ def after_search_seconds(columns: int, rows: int, *, shadow_prices: bool = True,
     busy machine everything is slower by about the same factor, so the estimate is never
     below a share of what building the model took (``build_seconds``, build and compile):
     writing the results and the summary took about 0.35 times that at 100 x 20 on the same
-    machine under a load of 6 on 2 cores, when every step was 3-5 times slower than idle."""
+    machine under a load of 6 on 2 cores, when every step was 3-5 times slower than idle;
+    measured again in issue 12 (``--time-limit 10`` at 100 x 20, load 5), the steps after
+    the search took about as long as building, so the share is now all of it. The end of
+    the process comes on top (:data:`EXIT_SECONDS`)."""
     size = columns + 0.5 * rows
     seconds = 0.35 + 6e-6 * size
     if shadow_prices:
         seconds += 0.1 + 4e-6 * size
-    return max(2.0 * seconds, (0.6 if shadow_prices else 0.45) * build_seconds)
+    return (max(2.0 * seconds, (1.0 if shadow_prices else 0.75) * build_seconds)
+            + EXIT_SECONDS + EXIT_PER_COLUMN * size)
+
+
+#: seconds for ending the process after the results are written (freeing the model, the
+#: interpreter's shutdown), plus this much per column: measured ``--time-limit 10`` at
+#: 100 x 20 under a load of 5 on 2 cores, the command's own work ended 0.7 s after the
+#: limit and the process 0.9 s after that; freeing the 337 x 40 model alone took 0.44 s
+EXIT_SECONDS = 0.2
+EXIT_PER_COLUMN = 8e-6
+
+
+def process_started() -> float:
+    """When this process started, as a :func:`time.perf_counter` reading: the command's
+    clock then includes the interpreter's start and the imports (2-3 s on a loaded 2-core
+    machine, which made a 60 s limit end after 65 s). Linux only (``/proc``); elsewhere, or
+    if ``/proc`` cannot be read, now."""
+    now = time.perf_counter()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        ticks = os.sysconf("SC_CLK_TCK")
+        age = uptime - int(fields[19]) / ticks  # field 22 of stat: start time in ticks
+    except (OSError, ValueError, IndexError):
+        return now
+    return now - age if 0.0 <= age < 3600.0 else now
 
 
 class Deadline:
@@ -90,4 +123,4 @@ class Deadline:
         return f"Deadline(seconds={self.seconds}, elapsed={self.elapsed():.3f})"
 
 
-__all__ = ["HEURISTIC_SHARE", "MARGIN", "Deadline", "after_search_seconds"]
+__all__ = ["HEURISTIC_SHARE", "MARGIN", "Deadline", "after_search_seconds", "process_started"]

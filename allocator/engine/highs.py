@@ -207,9 +207,28 @@ _STATUS = {
 }
 
 
+#: HiGHS's presolve rule "Aggregator" (bit 12 of the option ``presolve_rule_off``)
+PRESOLVE_AGGREGATOR = 1 << 12
+
+
 def set_mip_start(h: highspy.Highs, x: np.ndarray) -> None:
     """Give HiGHS a complete plan (one value per column) as a MIP start: when feasible it is
-    the first incumbent, so the run can only improve on it."""
+    the first incumbent, so the run can only improve on it.
+
+    HiGHS's presolve rule "Aggregator" is switched off for a run with a start. HiGHS values
+    a start in its presolved model, where the aggregator has substituted columns through
+    rows that hold with equality at an optimum but not at every plan: a start with more
+    capacity than its rows need is valued below its true cost there. Measured on
+    ``instances/china-cities`` with ``plans/planted.csv`` (HiGHS 1.16): the start costs
+    45,539.18, HiGHS valued it at 45,377.44 ("MIP start solution is feasible in the reduced
+    space"), kept that value as its incumbent and returned the start itself with it; mapped
+    back, the presolved point breaks ``resilience_n1_cover`` rows by 9.2. The wrong value
+    was then written as the plan's objective (``allocator verify`` disagreed) and, worse,
+    HiGHS cut off every node above 45,377.44, plans cheaper than the one it returned among
+    them. With the aggregator off, HiGHS values the start at its cost (tested); the other
+    presolve rules stay on."""
+    off = int(h.getOptionValue("presolve_rule_off")[1])
+    h.setOptionValue("presolve_rule_off", off | PRESOLVE_AGGREGATOR)
     sol = highspy.HighsSolution()
     sol.col_value = np.asarray(x, dtype=float)
     sol.value_valid = True
@@ -226,6 +245,14 @@ def run_highs(h: highspy.Highs) -> highspy.HighsStatus:
         h.resetGlobalScheduler(True)
     _SCHEDULER_THREADS = threads
     return h.run()
+
+
+def out_of_time(message: str) -> SolveOutcome:
+    """The outcome when the command's budget ran out before HiGHS could start (loading and
+    building cannot be interrupted): no plan, no bound, ``message`` says why."""
+    return SolveOutcome(status="time_limit_no_plan", termination="Time limit reached",
+                        has_solution=False, objective=None, bound=None, gap=None,
+                        solver=highs_version(), message=message)
 
 
 def infeasible_before_solving(exc: InfeasibleConstraintException, seconds: float
@@ -321,10 +348,14 @@ def read_outcome(h: highspy.Highs, form: StandardForm) -> SolveOutcome:
     if status == "optimal" and not has_solution:
         status = "error"
     mip = bool(form.integrality.any())
-    objective = float(info.objective_function_value) if has_solution else None
+    objective = None
+    if has_solution:
+        objective = plan_objective(form, np.asarray(h.getSolution().col_value, dtype=float))
     if mip:
         bound = _finite(info.mip_dual_bound)
         gap = _finite(info.mip_gap) if has_solution else None
+        if objective is not None and bound is not None:
+            gap = relative_gap(objective, bound)
     else:
         bound = objective if status == "optimal" else None
         gap = 0.0 if status == "optimal" else None
@@ -338,6 +369,24 @@ def read_outcome(h: highspy.Highs, form: StandardForm) -> SolveOutcome:
     return SolveOutcome(status=status, termination=h.modelStatusToString(model_status),
                         has_solution=has_solution, objective=objective, bound=bound, gap=gap,
                         solver=highs_version(), size=size)
+
+
+def plan_objective(form: StandardForm, x: np.ndarray) -> float:
+    """The objective of the plan ``x`` (one value per column), integer columns rounded as
+    :func:`load_solution` rounds them: what the written plan costs and what ``allocator
+    verify`` recomputes. HiGHS's own ``objective_function_value`` is not used: for a MIP
+    start it can be a value from its presolved model that the plan it returns does not have
+    (see :func:`set_mip_start`)."""
+    x = np.where(form.integrality.astype(bool), np.round(x), x)
+    return float(form.offset + form.cost @ x)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """HiGHS's relative gap, ``(objective - bound) / |objective|`` (0 when both are 0, never
+    below 0), computed from the plan's own objective."""
+    if objective == bound:
+        return 0.0
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
 
 
 def load_solution(form: StandardForm, x: np.ndarray, model: pyo.ConcreteModel) -> None:

@@ -45,8 +45,11 @@ class SolveMonitor:
     """Subscribes to a Highs object's callbacks for one run (see the module docstring)."""
 
     def __init__(self, progress: bool = False, stream: TextIO | None = None, *,
-                 deadline: Deadline | None = None, reserve: float = 0.0) -> None:
+                 deadline: Deadline | None = None, reserve: float = 0.0,
+                 label: str = "") -> None:
         self.progress = progress
+        #: what runs, put before each progress line (``explain, stage 1 of 3``); none by default
+        self.label = label
         #: the command's wall-clock budget: HiGHS is asked to stop when only ``reserve``
         #: seconds of it are left (HiGHS's own time_limit is set from it too; this catches
         #: a run that overshoots it, e.g. a long sub-MIP)
@@ -137,6 +140,8 @@ class SolveMonitor:
             return
         self._last_shown = elapsed
         text = self.line(elapsed, incumbent, bound, gap, nodes)
+        if self.label:
+            text = f"{self.label}: {text}"
         if self.tty:
             pad = max(0, self._width - len(text))
             self.stream.write("\r" + text + " " * pad)

@@ -11,8 +11,8 @@ it as its first incumbent (:func:`allocator.engine.highs.set_mip_start`) and can
   *repair*: the plan's hosts kept (a lower bound) and the rest left to a short MIP. What
   happened is recorded in ``summary.json`` (``start``).
 * **Heuristic** (:func:`first_plan`), on every solve unless ``--no-heuristic``: first the
-  relaxation-guided restricted MIP of :mod:`allocator.engine.relaxation` (the LP relaxation's unused
-  hosting decisions fixed at 0, the rest solved by HiGHS to 1% within
+  relaxation-guided plan of :mod:`allocator.engine.relaxation` (a dive on the LP relaxation,
+  what it leaves solved by HiGHS to 1% in a restricted MIP, within
   :data:`RELAXATION_SECONDS`); when it gives no plan, the greedy (:func:`greedy_hosting`),
   which keeps
   what is left of every limit of the families built and not softened (talent per region
@@ -62,9 +62,10 @@ from allocator.engine.relaxation import start_from_relaxation
 
 #: time limit of one completion (LP, or the repair MIP), in seconds
 COMPLETE_SECONDS = 30.0
-#: most time for the relaxation-guided restricted MIP, in seconds (then the main search
-#: takes over from its best plan)
-RELAXATION_SECONDS = 10.0
+#: most time for the relaxation-guided first plan, in seconds (then the main search takes
+#: over from its best plan); at 337 x 40 its first LP alone took 9 s idle and 25 s under a
+#: load of 5 on 2 cores, and the main search finds no plan of its own in 60 s there
+RELAXATION_SECONDS = 60.0
 #: a little below each limit, so that a heuristic plan is not rejected on tolerance
 SAFETY = 1e-6
 #: less room than this (in capacity units) counts as none
@@ -106,6 +107,7 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
             return None, None, f"{s[0]} in {s[1]} must be {int(lower[j])} (its bound)"
         lower[j] = upper[j] = v
         integrality[j] = 0
+    near_lower, near_upper = lower.copy(), upper.copy()
     for s, q in (capacity or {}).items():
         j = cols.get(id(m.capacity[s]))
         if j is not None:
@@ -115,13 +117,24 @@ def complete(built: BuiltModel, form: StandardForm, hosts: dict[Site, int],
             if q < lower[j] - slack or q > upper[j] + slack:
                 return None, None, (f"capacity {q:g} of {s[0]} in {s[1]} outside "
                                     f"[{lower[j]:g}, {upper[j]:g}], what its limits allow")
+            near_lower[j] = max(lower[j], q - slack)
+            near_upper[j] = min(upper[j], q + slack)
             lower[j] = upper[j] = min(max(q, lower[j]), upper[j])
-    fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     opts = replace(options, time_limit=min(seconds, options.time_limit or seconds),
                    log_file=None, verbose=False, progress=False)
+    fixed = replace(form, col_lower=lower, col_upper=upper, integrality=integrality)
     h = make_highs(fixed, opts)
     run_highs(h)
     outcome = read_outcome(h, fixed)
+    if not outcome.has_solution and capacity:
+        # the capacities as written: a chain whose upstream exactly covers its downstream
+        # (39.4927272727 written 39.492727) is short by the rounding; each capacity within
+        # the written precision of the file's value is the same plan
+        fixed = replace(form, col_lower=near_lower, col_upper=near_upper,
+                        integrality=integrality)
+        h = make_highs(fixed, opts)
+        run_highs(h)
+        outcome = read_outcome(h, fixed)
     if not outcome.has_solution:
         return None, None, outcome.status
     x = np.asarray(h.getSolution().col_value, dtype=float)

@@ -18,11 +18,11 @@ matplotlib.use("Agg")  # before pyplot: no display, renders offline
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.colors import to_hex
 
 from allocator.core.errors import InputError, Problem
 from allocator.core.family import Family, ReportParts
 from allocator.input.data import load_instance
+from allocator.output.mapping import PALETTE
 from allocator.output.parts import Block, Section, at_period, family_parts
 
 DPI = 110
@@ -154,8 +154,8 @@ def load_report_data(results: str | Path, against: str | Path | None = None,
                             "the comparison may not be like for like.")
     money = str(res.summary.get("units", {}).get("money", "money"))
     ids = list(industries.index) if not industries.empty else []
-    cmap = plt.get_cmap("tab20")
-    palette = {i: to_hex(cmap(k % 20)) for k, i in enumerate(ids)}
+    # colour-blind-safe (the map's scheme); the map itself styles only what it shows
+    palette = {i: PALETTE[k % len(PALETTE)] for k, i in enumerate(ids)}
     return ReportData(res, geography, industries, money, other, warnings, palette,
                       family_parts(res.summary, families), every)
 

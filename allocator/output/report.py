@@ -41,6 +41,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -53,10 +54,23 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from jinja2 import Environment, PackageLoader, select_autoescape
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from allocator.core.family import Family
 from allocator.core.outfolder import check_files, write_files
+from allocator.output.mapping import (
+    AREA,
+    IN_CHINA_SHARE,
+    OUTLINE_PACKAGE,
+    Label,
+    Style,
+    china_outlines,
+    draw_outlines,
+    industry_styles,
+    place_labels,
+    share_inside,
+)
 from allocator.output.page import (
     ReportData,
     ResultsFolder,
@@ -68,6 +82,10 @@ from allocator.output.parts import Figure, Kpis, Section, Table, fmt, short
 from allocator.output.report_periods import phasing_section
 from allocator.output.report_scenarios import scenarios_section
 
+#: most regions labelled on the map (the biggest hosts; all regions when there are no more)
+MAX_LABELS = 40
+#: marker size (points squared) of a region hosting nothing on the map
+IDLE_SIZE = 12
 #: most regions drawn as columns of a heatmap (national instances have hundreds)
 MAX_COLUMNS = 60
 
@@ -413,58 +431,120 @@ def _shares(alloc: pd.DataFrame) -> pd.DataFrame:
     return alloc.assign(share=(alloc["capacity"] / total).fillna(0.0))
 
 
+@dataclass
+class MapFigure:
+    """The map before it becomes a PNG: what tests and the caption need to know of it."""
+
+    fig: plt.Figure
+    caption: str
+    labels: list[Label]
+    styles: dict[str, Style]  # industry -> how it looks (cities it leads, flows of its good)
+    leading: dict[str, str]  # region -> the industry it is coloured by
+    provinces: int  # province outlines drawn (0: none)
+
+
 def _map_chart(data: ReportData, alloc: pd.DataFrame, flows: pd.DataFrame) -> tuple[bytes, str]:
+    drawn = map_figure(data, alloc, flows)
+    return png(drawn.fig), drawn.caption
+
+
+def map_figure(data: ReportData, alloc: pd.DataFrame, flows: pd.DataFrame) -> MapFigure:
+    """Regions at their coordinates over province outlines (when the regions lie in China),
+    each host sized by its capacity and styled by its leading industry
+    (:func:`allocator.output.mapping.industry_styles`: colour-blind-safe colours, then
+    shapes), chain flows in the style of their good, labels that do not overlap
+    (:func:`allocator.output.mapping.place_labels`)."""
     geo = data.geography
     shares = _shares(alloc[alloc["hosted"] == 1])
     weight = shares.groupby("region")["share"].sum()
     leading = shares.sort_values("share", ascending=False).drop_duplicates("region").set_index(
         "region")["industry"]
-    lat0 = float(geo["latitude"].mean())
-    fig, ax = plt.subplots(figsize=(9.5, 7))
-    ax.set_aspect(1 / max(math.cos(math.radians(lat0)), 0.2))
+    leading = leading[leading.index.isin(geo.index)]
+    chain = flows.iloc[:0]
     if not flows.empty and {"family", "from", "to", "amount"} <= set(flows.columns):
         chain = data.map_flows(flows)  # the value chain's flows (families' report.py)
-        chain = chain[(chain["from"] != chain["to"]) & (chain["amount"] > 0)]
+        chain = chain[(chain["from"] != chain["to"]) & (chain["amount"] > 0)
+                      & chain["from"].isin(geo.index) & chain["to"].isin(geo.index)]
+    # styles: industries leading more regions first, then the goods of the flows drawn
+    table_order = {i: k for k, i in enumerate(data.industries.index)}
+    led = leading.value_counts()
+    order = sorted(led.index, key=lambda i: (-led[i], table_order.get(i, len(table_order)), i))
+    order += sorted(set(chain["industry"]) - set(order) if len(chain) else [],
+                    key=lambda i: (table_order.get(i, len(table_order)), i))
+    styles = industry_styles(order)
+
+    lon, lat = geo["longitude"].astype(float), geo["latitude"].astype(float)
+    lat0 = float(lat.mean())
+    fig, ax = plt.subplots(figsize=(9.5, 7))
+    ax.set_aspect(1 / max(math.cos(math.radians(lat0)), 0.2))
+    margin_x = max(1.0, 0.06 * float(lon.max() - lon.min()))
+    margin_y = max(1.0, 0.06 * float(lat.max() - lat.min()))
+    view = (float(lon.min()) - margin_x, float(lon.max()) + margin_x,
+            float(lat.min()) - margin_y, float(lat.max()) + margin_y)
+    ax.set_xlim(view[0], view[1])
+    ax.set_ylim(view[2], view[3])
+    outlines = china_outlines()
+    provinces = 0
+    if share_inside(outlines, lon.to_numpy(), lat.to_numpy()) >= IN_CHINA_SHARE:
+        provinces = draw_outlines(ax, outlines, view)
+        outline_note = (f"Grey lines: province outlines from {outlines.source} (MIT licence; "
+                        "its Chinese boundaries come from Amap, as the package states), "
+                        "simplified, for orientation only.")
+    else:
+        outline_note = ("No province outlines: the regions do not lie in China, the only "
+                        f"country whose outlines allocator ships ({OUTLINE_PACKAGE}).")
+    if len(chain):
         biggest = chain.groupby("industry")["amount"].transform("max")
         for good, src, dst, rel in zip(chain["industry"], chain["from"], chain["to"],
                                        chain["amount"] / biggest, strict=True):
-            if src not in geo.index or dst not in geo.index:
-                continue
+            style = styles[good]
             ax.plot([geo.at[src, "longitude"], geo.at[dst, "longitude"]],
                     [geo.at[src, "latitude"], geo.at[dst, "latitude"]],
-                    color=data.palette.get(good, "#888888"), lw=0.6 + 4.0 * float(rel),
-                    alpha=0.55, zorder=1, solid_capstyle="round")
-    idle = [r for r in geo.index if r not in weight.index]
-    ax.scatter(geo.loc[idle, "longitude"], geo.loc[idle, "latitude"], s=12, color="#bbbbbb",
-               zorder=2, label="hosts nothing")
+                    color=style.colour, linestyle=style.linestyle, lw=0.6 + 4.0 * float(rel),
+                    alpha=0.6, zorder=1, solid_capstyle="round", dash_capstyle="round")
+    idle = [r for r in geo.index if r not in leading.index]
+    ax.scatter(lon[idle], lat[idle], s=IDLE_SIZE, color="#999999", zorder=2)
     top = weight.max() if len(weight) else 1.0
-    hosts = list(weight.index)
-    ax.scatter(geo.loc[hosts, "longitude"], geo.loc[hosts, "latitude"],
-               s=[40 + 900 * weight[r] / top for r in hosts],
-               c=[data.palette.get(leading[r], "#888888") for r in hosts],
-               edgecolors="white", linewidths=0.8, zorder=3)
-    labelled = set(weight.sort_values(ascending=False).index[:40]) | (
-        set(geo.index) if len(geo) <= 40 else set())
-    for r in labelled:
-        ax.annotate(data.region_name(r), (geo.at[r, "longitude"], geo.at[r, "latitude"]),
-                    xytext=(5, 4), textcoords="offset points", fontsize=7.5, zorder=4)
-    for ind in dict.fromkeys(leading.reindex(hosts)):
-        ax.scatter([], [], s=60, color=data.palette.get(ind, "#888888"),
-                   label=data.industry_name(ind))
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False, fontsize=8,
-              title="leading industry", title_fontsize=8)
+    size = {r: 40 + 900 * weight[r] / top for r in leading.index}
+    # the biggest first, so that a small host next to a big one stays visible on top of it
+    for k, r in enumerate(sorted(leading.index, key=lambda r: (-size[r], r))):
+        style = styles[leading[r]]
+        ax.scatter([lon[r]], [lat[r]], s=size[r] * AREA[style.marker], color=style.colour,
+                   marker=style.marker, edgecolors="white", linewidths=0.8,
+                   zorder=3 + k / 1000)
+    handles = [Line2D([], [], color="#999999", marker="o", linestyle="", markersize=4,
+                      label="hosts nothing")]
+    handles += [Line2D([], [], color=styles[i].colour, marker=styles[i].marker,
+                       linestyle=styles[i].linestyle if i in set(chain["industry"]) else "",
+                       markersize=7, lw=1.6, label=data.industry_name(i)
+                       + ("" if i in led.index else " (flows only)")) for i in order]
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False,
+              fontsize=8, title="leading industry", title_fontsize=8)
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.grid(alpha=0.2)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
+    # labels last, on the final layout: the biggest hosts first, then regions hosting nothing
+    shown = sorted(leading.index, key=lambda r: (-size[r], r))[:MAX_LABELS]
+    if len(geo) <= MAX_LABELS:
+        shown += sorted(idle)
+    items = [(data.region_name(r), float(lon[r]), float(lat[r]),
+              math.sqrt(size.get(r, IDLE_SIZE)) / 2) for r in shown]
+    labels = place_labels(ax, items)
+    left_out = sum(label.box is None for label in labels)
     caption = ("Each region at its longitude and latitude. Size: capacity hosted, each "
                "industry counted as its share of national capacity (industries use different "
-               "units); colour: the industry with the largest such share. Lines: value-chain "
-               "flows between regions, coloured by the good (the upstream industry's colour), "
-               "width by the flow as a share of that good's largest flow. Market shipments are "
-               "in flows.csv.")
-    return png(fig), caption
+               "units); colour and shape: the industry with the largest such share "
+               "(colour-blind-safe colours; shapes from the tenth industry on). Lines: "
+               "value-chain flows between regions in the style of the good (the upstream "
+               "industry), width by the flow as a share of that good's largest flow. Market "
+               "shipments are in flows.csv. " + outline_note)
+    if left_out:
+        caption += (f" {left_out} label{'s' if left_out != 1 else ''} left out where "
+                    "{} would overlap another (all regions: allocation.csv).".format(
+                        "they" if left_out != 1 else "it"))
+    return MapFigure(fig, caption, labels, styles, dict(leading), provinces)
 
 
 def duplication(data: ReportData) -> Section | None:

@@ -4,6 +4,7 @@ lines each family adds (``ReportParts.summary_lines``: a built-in family's
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pandas as pd
@@ -101,7 +102,14 @@ def _start_lines(s: dict[str, Any], money: str) -> list[str]:
         out.append(f"Start plan {plan['file']}: {plan['how']}, objective "
                    f"{plan['objective']:,.2f} {money}.")
     heuristic = start.get("heuristic") or {}
-    if heuristic.get("used") and start.get("given") == "heuristic":
+    improved = heuristic.get("improved") or {}
+    if (heuristic.get("used") and start.get("given") == "heuristic"
+            and improved.get("objective", math.inf) < improved.get("from", -math.inf)):
+        # the plan the heuristic found first, then what the small MIP around it made of it
+        out.append(f"Heuristic first plan: objective {improved['from']:,.2f} {money} in "
+                   f"{heuristic['plan_seconds']:.1f} s ({heuristic['how']}), improved to "
+                   f"{heuristic['objective']:,.2f} in {heuristic['seconds']:.1f} s.")
+    elif heuristic.get("used") and start.get("given") == "heuristic":
         out.append(f"Heuristic first plan: objective {heuristic['objective']:,.2f} {money} "
                    f"in {heuristic['seconds']:.1f} s.")
     elif (heuristic.get("message") and not heuristic.get("used") and not plan
