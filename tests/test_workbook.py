@@ -58,8 +58,9 @@ def test_the_bundled_instance_round_trips_without_loss(tmp_path):
     assert sorted(p.name for p in back.iterdir()) == sorted(
         [".allocator.json", *(p.name for p in BUNDLED.iterdir()
                               if p.name not in ("README.md", "expected.toml", "plans",
-                                                "scenarios", "sweeps"))]
+                                                "scenarios", "sweeps", "periods"))]
     )  # not instance tables (scenarios/: shocks enabled with --table, not by default;
+    # periods/: the plan over time, likewise enabled with --table;
     # sweeps/: sweep files, read by allocator sweep);
     # .allocator.json: the files allocator wrote (allocator.core.outfolder)
     text = (back / "instance.toml").read_text(encoding="utf-8")
